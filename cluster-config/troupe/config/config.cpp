@@ -1,0 +1,104 @@
+#include "troupe/config/config.hpp"
+
+#include <charconv>
+
+#include "troupe/log.hpp"
+
+namespace troupe::config {
+
+std::string endpoint::to_string() const {
+  return host + ":" + std::to_string(port);
+}
+
+std::optional<endpoint> parse_endpoint(const std::string& text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
+    return std::nullopt;
+  unsigned value = 0;
+  auto first = text.data() + colon + 1;
+  auto last = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(first, last, value);
+  if (ec != std::errc{} || ptr != last || value > 65535)
+    return std::nullopt;
+  return endpoint{text.substr(0, colon), static_cast<uint16_t>(value)};
+}
+
+const char* to_string(durability x) {
+  switch (x) {
+    case durability::sync:
+      return "sync";
+    case durability::group:
+      return "group";
+    case durability::async:
+      return "async";
+  }
+  return "sync";
+}
+
+const node_entry& node_config::self_entry() const {
+  for (const auto& node : nodes)
+    if (node.name == self)
+      return node;
+  return nodes.front();
+}
+
+node_entry& node_config::self_entry() {
+  for (auto& node : nodes)
+    if (node.name == self)
+      return node;
+  return nodes.front();
+}
+
+node_config default_config() {
+  node_config cfg;
+  cfg.self = "n1";
+  cfg.nodes.push_back(node_entry{"n1", endpoint{"127.0.0.1", 4242},
+                                 endpoint{"127.0.0.1", 8080}, "./data"});
+  return cfg;
+}
+
+std::string validate(const node_config& cfg, const std::string& origin) {
+  auto fail = [&](const std::string& key, const std::string& what) {
+    return origin + ": " + key + ": " + what;
+  };
+  if (cfg.nodes.empty())
+    return fail("nodes", "at least one node is required");
+  bool found_self = false;
+  for (size_t i = 0; i < cfg.nodes.size(); ++i) {
+    const auto& node = cfg.nodes[i];
+    auto key = "nodes[" + std::to_string(i) + "]";
+    if (node.name.empty())
+      return fail(key + ".name", "must not be empty");
+    if (node.data_dir.empty())
+      return fail(key + ".data_dir", "must not be empty");
+    for (size_t j = 0; j < i; ++j)
+      if (cfg.nodes[j].name == node.name)
+        return fail(key + ".name", "duplicate node name '" + node.name + "'");
+    found_self = found_self || node.name == cfg.self;
+  }
+  if (!found_self)
+    return fail("self", "node '" + cfg.self + "' is not listed in [[nodes]]");
+  if (cfg.replication_factor < 1 || cfg.replication_factor > cfg.nodes.size())
+    return fail("replication_factor", "must be between 1 and the node count");
+  if (log::level lvl; !log::parse_level(cfg.log_level, lvl))
+    return fail("log_level",
+                "must be \"debug\", \"info\", \"warning\", \"error\" or \"off\"");
+  if (cfg.http.io_threads < 1 || cfg.http.io_threads > 64)
+    return fail("http.io_threads", "must be between 1 and 64");
+  if (cfg.runtime.scheduler_threads < 1 || cfg.runtime.scheduler_threads > 256)
+    return fail("runtime.scheduler_threads", "must be between 1 and 256");
+  if (cfg.runtime.scheduler_policy != "stealing"
+      && cfg.runtime.scheduler_policy != "sharing")
+    return fail("runtime.scheduler_policy",
+                "must be \"stealing\" or \"sharing\"");
+  if (cfg.runtime.fault_injection && cfg.runtime.admin_token.empty())
+    return fail("runtime.admin_token",
+                "must be set when fault_injection is enabled");
+  if (cfg.pastebin.shards < 1 || cfg.pastebin.shards > 65535)
+    return fail("pastebin.shards", "must be between 1 and 65535");
+  if (cfg.persistence.max_queue < 1)
+    return fail("persistence.max_queue", "must be positive");
+  return {};
+}
+
+} // namespace troupe::config

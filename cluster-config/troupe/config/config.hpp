@@ -1,0 +1,137 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace troupe::config {
+
+/// A `host:port` pair.
+struct endpoint {
+  std::string host;
+  uint16_t port = 0;
+
+  /// Renders as `host:port`.
+  std::string to_string() const;
+};
+
+/// Parses `host:port`; returns `std::nullopt` on malformed input.
+std::optional<endpoint> parse_endpoint(const std::string& text);
+
+/// One member of the cluster as the config names it.
+struct node_entry {
+  std::string name;
+  endpoint actor;
+  endpoint http;
+  std::string data_dir;
+};
+
+/// How long a write waits before it is acknowledged.
+enum class durability {
+  /// Acknowledged after its group-committed transaction is synced to disk.
+  sync,
+  /// Acknowledged after commit to the OS page cache; synced every
+  /// `sync_interval`. Survives a process crash, not a power loss.
+  group,
+  /// Acknowledged once applied in memory and queued for commit.
+  async,
+};
+
+/// Returns "sync", "group" or "async".
+const char* to_string(durability x);
+
+/// Settings of the HTTP edge.
+struct http_settings {
+  size_t io_threads = 2;
+  size_t max_header_bytes = 16 * 1024;
+  size_t max_body_bytes = 2 * 1024 * 1024;
+  std::chrono::milliseconds request_timeout{5000};
+  std::chrono::milliseconds idle_timeout{30000};
+  size_t max_connections = 10000;
+  std::chrono::milliseconds shutdown_grace{10000};
+};
+
+/// Settings of the persistence layer.
+struct persistence_settings {
+  durability level = durability::sync;
+  uint64_t map_size_mb = 4096;
+  size_t max_queue = 65536;
+  std::chrono::milliseconds sync_interval{100};
+  size_t compact_after = 10000;
+};
+
+/// Settings of the actor runtime.
+struct runtime_settings {
+  size_t scheduler_threads = 2;
+  std::string scheduler_policy = "stealing";
+  int max_restarts = 3;
+  std::chrono::milliseconds restart_period{10000};
+  std::chrono::milliseconds passivate_after{60000};
+  size_t max_mailbox = 10000;
+  bool fault_injection = false;
+  std::string admin_token;
+};
+
+/// Settings of the Pastebin and short-link service.
+struct pastebin_settings {
+  size_t shards = 64;
+  size_t max_paste_bytes = 1024 * 1024;
+  size_t max_url_bytes = 2048;
+  std::chrono::milliseconds sweep_interval{60000};
+  std::chrono::milliseconds stats_flush_interval{2000};
+  int create_retries = 5;
+};
+
+/// The whole configuration of one node and the cluster it belongs to.
+struct node_config {
+  std::string cluster = "troupe";
+  std::string self;
+  std::vector<node_entry> nodes;
+  size_t replication_factor = 1;
+  std::string log_level = "info";
+  http_settings http;
+  persistence_settings persistence;
+  runtime_settings runtime;
+  pastebin_settings pastebin;
+
+  /// Returns the entry of this node.
+  const node_entry& self_entry() const;
+  node_entry& self_entry();
+};
+
+/// The built-in single-node default: node `n1`, HTTP on 127.0.0.1:8080,
+/// actors on 127.0.0.1:4242, data in `./data`.
+node_config default_config();
+
+/// Result of loading: either a config or one line naming file, key and
+/// problem.
+struct load_result {
+  std::optional<node_config> config;
+  std::string error;
+};
+
+/// Parses TOML text. `origin` names the file in error messages.
+load_result parse_config(const std::string& text, const std::string& origin);
+
+/// Reads and parses a TOML file.
+load_result load_config_file(const std::string& path);
+
+/// Command-line flags that override the file.
+struct overrides {
+  std::optional<std::string> node;
+  std::optional<std::string> http;
+  std::optional<std::string> data_dir;
+  std::optional<std::string> log_level;
+};
+
+/// Loads the file at `path` (or the embedded default when absent), applies
+/// `flags` and validates the result.
+load_result load(const std::optional<std::string>& path,
+                 const overrides& flags);
+
+/// Checks cross-field constraints; returns an error line or empty.
+std::string validate(const node_config& cfg, const std::string& origin);
+
+} // namespace troupe::config

@@ -1,0 +1,293 @@
+// Reading the TOML config. Every key is declared once in a `table_spec` that
+// binds it to a struct field; unknown keys and ill-typed values are errors
+// naming the file, the key and the problem, so a typo never goes unnoticed.
+
+#include "troupe/config/config.hpp"
+
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+namespace troupe::config {
+
+namespace {
+
+using setter = std::function<std::string(const toml::node&)>;
+
+struct field {
+  const char* key;
+  setter set;
+};
+
+using table_spec = std::vector<field>;
+
+template <class Int>
+setter integer_field(Int& out, int64_t min) {
+  return [&out, min](const toml::node& node) -> std::string {
+    auto value = node.value<int64_t>();
+    constexpr auto max = static_cast<uint64_t>(std::numeric_limits<Int>::max());
+    if (!node.is_integer() || !value || *value < min
+        || static_cast<uint64_t>(*value) > max)
+      return "must be an integer >= " + std::to_string(min);
+    out = static_cast<Int>(*value);
+    return {};
+  };
+}
+
+setter millis_field(std::chrono::milliseconds& out, int64_t min) {
+  return [&out, min](const toml::node& node) -> std::string {
+    auto value = node.value<int64_t>();
+    if (!node.is_integer() || !value || *value < min)
+      return "must be an integer number of milliseconds >= "
+             + std::to_string(min);
+    out = std::chrono::milliseconds{*value};
+    return {};
+  };
+}
+
+setter string_field(std::string& out) {
+  return [&out](const toml::node& node) -> std::string {
+    if (!node.is_string())
+      return "must be a string";
+    out = *node.value<std::string>();
+    return {};
+  };
+}
+
+setter bool_field(bool& out) {
+  return [&out](const toml::node& node) -> std::string {
+    if (!node.is_boolean())
+      return "must be true or false";
+    out = *node.value<bool>();
+    return {};
+  };
+}
+
+setter endpoint_field(endpoint& out) {
+  return [&out](const toml::node& node) -> std::string {
+    auto text = node.value<std::string>();
+    auto parsed = text ? parse_endpoint(*text) : std::nullopt;
+    if (!node.is_string() || !parsed)
+      return "must be a string \"host:port\"";
+    out = *parsed;
+    return {};
+  };
+}
+
+setter durability_field(durability& out) {
+  return [&out](const toml::node& node) -> std::string {
+    auto text = node.value<std::string>().value_or("");
+    if (node.is_string() && text == "sync")
+      out = durability::sync;
+    else if (node.is_string() && text == "group")
+      out = durability::group;
+    else if (node.is_string() && text == "async")
+      out = durability::async;
+    else
+      return "must be \"sync\", \"group\" or \"async\"";
+    return {};
+  };
+}
+
+std::string apply(const toml::table& tbl, const table_spec& spec,
+                  const std::string& prefix) {
+  for (auto&& [key, node] : tbl) {
+    auto name = std::string{key.str()};
+    auto full = prefix.empty() ? name : prefix + "." + name;
+    auto i = std::find_if(spec.begin(), spec.end(),
+                          [&](const field& f) { return name == f.key; });
+    if (i == spec.end())
+      return full + ": unknown key";
+    if (auto err = i->set(node); !err.empty())
+      return full + ": " + err;
+  }
+  return {};
+}
+
+setter section(table_spec spec, std::string prefix) {
+  return [spec = std::move(spec), prefix](const toml::node& node) {
+    if (!node.is_table())
+      return std::string{"must be a table"};
+    // apply() already names the key, so strip the caller's prefix.
+    auto err = apply(*node.as_table(), spec, prefix);
+    return err.empty() ? err : "\x01" + err;
+  };
+}
+
+table_spec node_spec(node_entry& out) {
+  return {{"name", string_field(out.name)},
+          {"actor", endpoint_field(out.actor)},
+          {"http", endpoint_field(out.http)},
+          {"data_dir", string_field(out.data_dir)}};
+}
+
+setter nodes_field(std::vector<node_entry>& out) {
+  return [&out](const toml::node& node) -> std::string {
+    auto arr = node.as_array();
+    if (!arr)
+      return "must be an array of tables ([[nodes]])";
+    out.clear();
+    for (size_t i = 0; i < arr->size(); ++i) {
+      auto prefix = "nodes[" + std::to_string(i) + "]";
+      auto tbl = arr->get(i)->as_table();
+      if (!tbl)
+        return "\x01" + prefix + ": must be a table";
+      node_entry entry{"", endpoint{"127.0.0.1", 0}, endpoint{"127.0.0.1", 0},
+                       ""};
+      if (auto err = apply(*tbl, node_spec(entry), prefix); !err.empty())
+        return "\x01" + err;
+      if (entry.actor.port == 0 || entry.http.port == 0)
+        return "\x01" + prefix + ": needs both \"actor\" and \"http\"";
+      out.push_back(std::move(entry));
+    }
+    return {};
+  };
+}
+
+table_spec root_spec(node_config& cfg) {
+  auto& h = cfg.http;
+  auto& p = cfg.persistence;
+  auto& r = cfg.runtime;
+  auto& pb = cfg.pastebin;
+  return {
+    {"cluster", string_field(cfg.cluster)},
+    {"self", string_field(cfg.self)},
+    {"replication_factor", integer_field(cfg.replication_factor, 1)},
+    {"log_level", string_field(cfg.log_level)},
+    {"nodes", nodes_field(cfg.nodes)},
+    {"http",
+     section({{"io_threads", integer_field(h.io_threads, 1)},
+              {"max_header_bytes", integer_field(h.max_header_bytes, 1024)},
+              {"max_body_bytes", integer_field(h.max_body_bytes, 1)},
+              {"request_timeout_ms", millis_field(h.request_timeout, 1)},
+              {"idle_timeout_ms", millis_field(h.idle_timeout, 1)},
+              {"max_connections", integer_field(h.max_connections, 1)},
+              {"shutdown_grace_ms", millis_field(h.shutdown_grace, 0)}},
+             "http")},
+    {"persistence",
+     section({{"durability", durability_field(p.level)},
+              {"map_size_mb", integer_field(p.map_size_mb, 1)},
+              {"max_queue", integer_field(p.max_queue, 1)},
+              {"sync_interval_ms", millis_field(p.sync_interval, 1)},
+              {"compact_after", integer_field(p.compact_after, 1)}},
+             "persistence")},
+    {"runtime",
+     section({{"scheduler_threads", integer_field(r.scheduler_threads, 1)},
+              {"scheduler_policy", string_field(r.scheduler_policy)},
+              {"max_restarts", integer_field(r.max_restarts, 0)},
+              {"restart_period_ms", millis_field(r.restart_period, 1)},
+              {"passivate_after_ms", millis_field(r.passivate_after, 1)},
+              {"max_mailbox", integer_field(r.max_mailbox, 1)},
+              {"fault_injection", bool_field(r.fault_injection)},
+              {"admin_token", string_field(r.admin_token)}},
+             "runtime")},
+    {"pastebin",
+     section({{"shards", integer_field(pb.shards, 1)},
+              {"max_paste_bytes", integer_field(pb.max_paste_bytes, 0)},
+              {"max_url_bytes", integer_field(pb.max_url_bytes, 16)},
+              {"sweep_interval_ms", millis_field(pb.sweep_interval, 1)},
+              {"stats_flush_interval_ms",
+               millis_field(pb.stats_flush_interval, 1)},
+              {"create_retries", integer_field(pb.create_retries, 1)}},
+             "pastebin")},
+  };
+}
+
+} // namespace
+
+namespace {
+
+load_result parse_only(const std::string& text, const std::string& origin) {
+  toml::table tbl;
+  try {
+    tbl = toml::parse(text, origin);
+  } catch (const toml::parse_error& err) {
+    std::ostringstream out;
+    out << origin << ":" << err.source().begin.line << ": "
+        << err.description();
+    return {std::nullopt, out.str()};
+  }
+  auto cfg = default_config();
+  cfg.self.clear();
+  auto err = apply(tbl, root_spec(cfg), "");
+  if (!err.empty()) {
+    // Nested errors carry their own full key after a \x01 marker.
+    if (auto pos = err.find('\x01'); pos != std::string::npos)
+      err = err.substr(pos + 1);
+    return {std::nullopt, origin + ": " + err};
+  }
+  if (cfg.self.empty() && cfg.nodes.size() == 1)
+    cfg.self = cfg.nodes.front().name;
+  return {std::move(cfg), {}};
+}
+
+std::optional<std::string> read_file(const std::string& path) {
+  std::ifstream in{path};
+  if (!in)
+    return std::nullopt;
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+} // namespace
+
+load_result parse_config(const std::string& text, const std::string& origin) {
+  auto res = parse_only(text, origin);
+  if (res.config)
+    if (auto problem = validate(*res.config, origin); !problem.empty())
+      return {std::nullopt, problem};
+  return res;
+}
+
+load_result load_config_file(const std::string& path) {
+  return load(path, {});
+}
+
+load_result load(const std::optional<std::string>& path,
+                 const overrides& flags) {
+  load_result res;
+  std::string origin = "(embedded default)";
+  if (path) {
+    origin = *path;
+    auto text = read_file(*path);
+    if (!text)
+      return {std::nullopt, *path + ": cannot open file"};
+    res = parse_only(*text, *path);
+    if (!res.config)
+      return res;
+  } else {
+    res.config = default_config();
+    // Without a file the single default node takes the requested name.
+    if (flags.node)
+      res.config->nodes.front().name = *flags.node;
+  }
+  auto& cfg = *res.config;
+  if (flags.node)
+    cfg.self = *flags.node;
+  if (cfg.self.empty())
+    return {std::nullopt, origin + ": self: not set; name this node with "
+                                   "'self = \"...\"' or --node"};
+  if (auto problem = validate(cfg, origin); !problem.empty())
+    return {std::nullopt, problem};
+  if (flags.http) {
+    auto ep = parse_endpoint(*flags.http);
+    if (!ep)
+      return {std::nullopt, "--http: must be HOST:PORT, got '" + *flags.http
+                              + "'"};
+    cfg.self_entry().http = *ep;
+  }
+  if (flags.data_dir) {
+    if (flags.data_dir->empty())
+      return {std::nullopt, "--data-dir: must not be empty"};
+    cfg.self_entry().data_dir = *flags.data_dir;
+  }
+  if (flags.log_level)
+    cfg.log_level = *flags.log_level;
+  return res;
+}
+
+} // namespace troupe::config

@@ -1,0 +1,132 @@
+#include "troupe/config/config.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace troupe::config;
+
+namespace {
+
+std::string parse_error(const std::string& text) {
+  auto res = parse_config(text, "t.toml");
+  EXPECT_FALSE(res.config) << "expected an error for: " << text;
+  return res.error;
+}
+
+} // namespace
+
+TEST(config, shipped_single_toml_equals_the_embedded_default) {
+  auto res = load_config_file(TROUPE_SOURCE_DIR "/cluster-config/single.toml");
+  ASSERT_TRUE(res.config) << res.error;
+  auto def = default_config();
+  auto& cfg = *res.config;
+  EXPECT_EQ(cfg.self, def.self);
+  ASSERT_EQ(cfg.nodes.size(), 1u);
+  EXPECT_EQ(cfg.nodes[0].http.to_string(), "127.0.0.1:8080");
+  EXPECT_EQ(cfg.nodes[0].actor.to_string(), "127.0.0.1:4242");
+  EXPECT_EQ(cfg.nodes[0].data_dir, "./data");
+  EXPECT_EQ(cfg.persistence.level, durability::sync);
+  EXPECT_EQ(cfg.http.request_timeout, def.http.request_timeout);
+  EXPECT_EQ(cfg.http.max_body_bytes, def.http.max_body_bytes);
+  EXPECT_EQ(cfg.pastebin.shards, def.pastebin.shards);
+  EXPECT_EQ(cfg.pastebin.max_paste_bytes, def.pastebin.max_paste_bytes);
+  EXPECT_EQ(cfg.runtime.max_restarts, def.runtime.max_restarts);
+  EXPECT_EQ(cfg.runtime.restart_period, def.runtime.restart_period);
+  EXPECT_FALSE(cfg.runtime.fault_injection);
+}
+
+TEST(config, values_are_read) {
+  auto res = parse_config(R"(
+self = "b"
+[[nodes]]
+name = "a"
+actor = "127.0.0.1:5000"
+http = "127.0.0.1:9000"
+data_dir = "/tmp/a"
+[[nodes]]
+name = "b"
+actor = "127.0.0.1:5001"
+http = "127.0.0.1:9001"
+data_dir = "/tmp/b"
+[persistence]
+durability = "group"
+[http]
+request_timeout_ms = 250
+)",
+                          "t.toml");
+  ASSERT_TRUE(res.config) << res.error;
+  EXPECT_EQ(res.config->self_entry().name, "b");
+  EXPECT_EQ(res.config->self_entry().http.port, 9001);
+  EXPECT_EQ(res.config->persistence.level, durability::group);
+  EXPECT_EQ(res.config->http.request_timeout.count(), 250);
+}
+
+TEST(config, errors_name_file_key_and_problem) {
+  EXPECT_EQ(parse_error("[http]\nio_thread = 2\n"),
+            "t.toml: http.io_thread: unknown key");
+  EXPECT_EQ(parse_error("[http]\nio_threads = \"two\"\n"),
+            "t.toml: http.io_threads: must be an integer >= 1");
+  EXPECT_EQ(parse_error("[persistence]\ndurability = \"fast\"\n"),
+            "t.toml: persistence.durability: must be \"sync\", \"group\" or "
+            "\"async\"");
+  EXPECT_EQ(parse_error("[[nodes]]\nname = \"a\"\nactor = \"x\"\n"),
+            "t.toml: nodes[0].actor: must be a string \"host:port\"");
+  EXPECT_EQ(parse_error("http = 3\n"), "t.toml: http: must be a table");
+  EXPECT_EQ(parse_error("[runtime]\nfault_injection = true\n"),
+            "t.toml: runtime.admin_token: must be set when fault_injection "
+            "is enabled");
+  EXPECT_EQ(parse_error("log_level = \"loud\"\n").rfind("t.toml: log_level:", 0),
+            0u);
+}
+
+TEST(config, syntax_errors_name_the_line) {
+  auto err = parse_error("cluster = \"x\"\n[http\n");
+  EXPECT_EQ(err.rfind("t.toml:2: ", 0), 0u) << err;
+}
+
+TEST(config, several_nodes_need_self) {
+  auto text = R"(
+[[nodes]]
+name = "a"
+actor = "127.0.0.1:5000"
+http = "127.0.0.1:9000"
+data_dir = "a"
+[[nodes]]
+name = "b"
+actor = "127.0.0.1:5001"
+http = "127.0.0.1:9001"
+data_dir = "b"
+)";
+  EXPECT_EQ(parse_error(text).rfind("t.toml: self:", 0), 0u);
+  EXPECT_EQ(parse_error("self = \"c\"\n" + std::string{text}),
+            "t.toml: self: node 'c' is not listed in [[nodes]]");
+  auto dup = "self = \"a\"\n" + std::string{text}
+             + "[[nodes]]\nname = \"a\"\nactor = \"h:1\"\nhttp = \"h:2\"\n"
+               "data_dir = \"x\"\n";
+  EXPECT_EQ(parse_error(dup), "t.toml: nodes[2].name: duplicate node name 'a'");
+}
+
+TEST(config, flags_override_the_file_and_default) {
+  overrides flags;
+  flags.node = "edge";
+  flags.http = "127.0.0.1:18080";
+  flags.data_dir = "/tmp/x";
+  auto res = load(std::nullopt, flags);
+  ASSERT_TRUE(res.config) << res.error;
+  EXPECT_EQ(res.config->self, "edge");
+  EXPECT_EQ(res.config->self_entry().http.port, 18080);
+  EXPECT_EQ(res.config->self_entry().data_dir, "/tmp/x");
+  flags.http = "nonsense";
+  res = load(std::nullopt, flags);
+  EXPECT_FALSE(res.config);
+  EXPECT_EQ(res.error, "--http: must be HOST:PORT, got 'nonsense'");
+  res = load(std::string{"/nonexistent/troupe.toml"}, {});
+  EXPECT_EQ(res.error, "/nonexistent/troupe.toml: cannot open file");
+}
+
+TEST(config, endpoints) {
+  EXPECT_EQ(parse_endpoint("127.0.0.1:80")->port, 80);
+  EXPECT_FALSE(parse_endpoint("127.0.0.1"));
+  EXPECT_FALSE(parse_endpoint(":80"));
+  EXPECT_FALSE(parse_endpoint("h:99999"));
+  EXPECT_FALSE(parse_endpoint("h:8x"));
+}

@@ -1,5 +1,6 @@
 #include "troupe/runtime/errors.hpp"
 
+#include <caf/make_message.hpp>
 #include <caf/message.hpp>
 
 namespace troupe::runtime {

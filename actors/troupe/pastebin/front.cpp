@@ -1,0 +1,112 @@
+#include "troupe/pastebin/front.hpp"
+
+#include <memory>
+#include <random>
+
+#include "troupe/pastebin/messages.hpp"
+#include "troupe/pastebin/paste_shard_state.hpp"
+#include "troupe/pastebin/shortlink.hpp"
+#include "troupe/runtime/atoms.hpp"
+#include "troupe/runtime/errors.hpp"
+
+namespace troupe::pastebin {
+
+namespace {
+
+using runtime::errc;
+
+struct front_state {
+  caf::actor region;
+  front_settings cfg;
+  uint64_t nonce;
+};
+
+using state_ptr = std::shared_ptr<front_state>;
+
+bool is_conflict(const caf::error& err) {
+  return err.category() == runtime::error_category &&
+         err.code() == static_cast<uint8_t>(errc::conflict);
+}
+
+/// Tries shortlinks until one is free or the retries are used up.
+void try_create(caf::event_based_actor* self, state_ptr st, paste_input in,
+                caf::response_promise rp, int attempt) {
+  auto link = make_shortlink(in.client, in.created_at, st->nonce++);
+  self->request(st->region, st->cfg.timeout, create_atom::value, link, in)
+      .then([rp](const std::string& created) mutable { rp.deliver(created); },
+            [self, st, in, rp, attempt](caf::error& err) mutable {
+              if (is_conflict(err) && attempt + 1 < st->cfg.create_retries) {
+                try_create(self, st, std::move(in), std::move(rp), attempt + 1);
+                return;
+              }
+              rp.deliver(std::move(err));
+            });
+}
+
+/// Asks every shard for its top rows of `month` and merges them.
+void gather_stats(caf::event_based_actor* self, state_ptr st,
+                  const std::string& month, uint32_t limit,
+                  caf::response_promise rp) {
+  struct gather {
+    std::vector<stats_row> rows;
+    size_t remaining;
+    caf::error failure;
+  };
+  auto acc = std::make_shared<gather>(gather{{}, st->cfg.shards, {}});
+  auto finish = [acc, rp, limit]() mutable {
+    if (--acc->remaining != 0)
+      return;
+    if (acc->failure) {
+      rp.deliver(acc->failure);
+      return;
+    }
+    rank_stats(acc->rows, limit);
+    rp.deliver(std::move(acc->rows));
+  };
+  for (uint16_t i = 0; i < st->cfg.shards; ++i) {
+    auto inner =
+        caf::make_message(stats_atom::value, month, std::string{}, limit);
+    self->request(st->region, st->cfg.timeout, runtime::to_shard_atom::value, i,
+                  std::move(inner))
+        .then(
+            [acc, finish](std::vector<stats_row>& rows) mutable {
+              acc->rows.insert(acc->rows.end(), rows.begin(), rows.end());
+              finish();
+            },
+            [acc, finish](caf::error& err) mutable {
+              acc->failure = std::move(err);
+              finish();
+            });
+  }
+}
+
+} // namespace
+
+caf::behavior front_actor(caf::event_based_actor* self, caf::actor region,
+                          front_settings cfg) {
+  std::random_device rd;
+  auto seed = (static_cast<uint64_t>(rd()) << 32) | rd();
+  auto st =
+      std::make_shared<front_state>(front_state{std::move(region), cfg, seed});
+  return {
+      [self, st](create_atom, paste_input& in) {
+        auto rp = self->make_response_promise();
+        try_create(self, st, std::move(in), rp, 0);
+        return rp;
+      },
+      [self, st](stats_atom, std::string& month, std::string& link,
+                 uint32_t limit) {
+        auto rp = self->make_response_promise();
+        if (!link.empty()) {
+          // One shortlink lives on one shard: route by key.
+          self->delegate(st->region, stats_atom::value, std::move(month),
+                         std::move(link), limit);
+          return rp;
+        }
+        gather_stats(self, st, month, limit, rp);
+        return rp;
+      },
+  };
+}
+
+} // namespace troupe::pastebin

@@ -1,0 +1,23 @@
+#pragma once
+
+#include <chrono>
+
+#include <caf/actor.hpp>
+#include <caf/behavior.hpp>
+#include <caf/event_based_actor.hpp>
+
+namespace troupe::pastebin {
+
+/// Settings of the front actor.
+struct front_settings {
+  size_t shards = 64;
+  int create_retries = 5;
+  std::chrono::milliseconds timeout{5000};
+};
+
+/// The keyless entry point of the service: picks shortlinks for new pastes
+/// (retrying on collision) and gathers monthly stats from every shard.
+caf::behavior front_actor(caf::event_based_actor* self, caf::actor region,
+                          front_settings cfg);
+
+} // namespace troupe::pastebin

@@ -1,0 +1,45 @@
+#include "troupe/pastebin/service.hpp"
+
+#include <chrono>
+
+#include "troupe/pastebin/front.hpp"
+#include "troupe/pastebin/messages.hpp"
+#include "troupe/pastebin/shard.hpp"
+
+namespace troupe::pastebin {
+
+int64_t system_now() {
+  using namespace std::chrono;
+  return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::optional<std::string> key_of(const caf::message& msg) {
+  if (msg.match_elements<get_atom, std::string, uint8_t>())
+    return msg.get_as<std::string>(1);
+  if (msg.match_elements<create_atom, std::string, paste_input>())
+    return msg.get_as<std::string>(1);
+  if (msg.match_elements<stats_atom, std::string, std::string, uint32_t>() &&
+      !msg.get_as<std::string>(2).empty())
+    return msg.get_as<std::string>(2);
+  return std::nullopt;
+}
+
+service start(runtime::node& n, clock_fn now) {
+  const auto& cfg = n.config();
+  runtime::region_spec spec;
+  spec.service = "pastebin";
+  spec.shards = cfg.pastebin.shards;
+  spec.key_of = key_of;
+  spec.shard = [now](caf::event_based_actor* self, runtime::shard_context ctx) {
+    return shard_actor(self, std::move(ctx), now);
+  };
+  service result;
+  result.region = n.start_region(std::move(spec));
+  front_settings fs{cfg.pastebin.shards, cfg.pastebin.create_retries,
+                    cfg.http.request_timeout};
+  result.front = n.system().spawn(front_actor, result.region, fs);
+  n.manage(result.front);
+  return result;
+}
+
+} // namespace troupe::pastebin

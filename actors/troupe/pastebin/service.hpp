@@ -1,0 +1,36 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include <caf/actor.hpp>
+#include <caf/message.hpp>
+
+#include "troupe/runtime/node.hpp"
+
+namespace troupe::pastebin {
+
+/// Unix seconds, UTC. Replaceable so tests can move time.
+using clock_fn = std::function<int64_t()>;
+
+/// Returns the system clock in Unix seconds.
+int64_t system_now();
+
+/// Handles of a running Pastebin service.
+struct service {
+  /// Creates pastes (picks shortlinks) and gathers stats: `(create, ...)`,
+  /// `(stats, ...)`.
+  caf::actor front;
+  /// Routes keyed messages (`(get, shortlink)`, ...) to the owning shard.
+  caf::actor region;
+};
+
+/// Returns the routing key of a Pastebin message (its shortlink).
+std::optional<std::string> key_of(const caf::message& msg);
+
+/// Starts the Pastebin region and front on `n`.
+service start(runtime::node& n, clock_fn now = system_now);
+
+} // namespace troupe::pastebin

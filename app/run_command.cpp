@@ -1,0 +1,71 @@
+#include "run_command.hpp"
+
+#include <csignal>
+#include <iostream>
+
+#include "troupe/http/router.hpp"
+#include "troupe/http/routes/routes.hpp"
+#include "troupe/http/server.hpp"
+#include "troupe/log.hpp"
+#include "troupe/pastebin/service.hpp"
+#include "troupe/runtime/node.hpp"
+#include "troupe/services.hpp"
+
+namespace troupe::app {
+
+namespace {
+
+/// Waits for SIGINT or SIGTERM (blocked, so only this thread sees them).
+int wait_for_signal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int sig = 0;
+  sigwait(&set, &sig);
+  return sig;
+}
+
+} // namespace
+
+int run_node(const run_options& opts) {
+  auto loaded = config::load(opts.config_file, opts.flags);
+  if (!loaded.config) {
+    std::cerr << "troupe: " << loaded.error << '\n';
+    return 2;
+  }
+  const auto& cfg = *loaded.config;
+  log::level lvl = log::level::info;
+  log::parse_level(cfg.log_level, lvl);
+  log::set_level(lvl);
+  runtime::node node{cfg, services::register_types};
+  if (auto err = node.start(); !err.empty()) {
+    log::error("node", err);
+    return 1;
+  }
+  // Services, then the routes that reach them.
+  auto pastebin = pastebin::start(node);
+  http::router routes;
+  http::routes::add_operations(routes, node);
+  http::routes::add_pastebin(routes, pastebin, cfg);
+  http::server edge{node.system(), cfg.http, routes, node.metrics()};
+  const auto& ep = cfg.self_entry().http;
+  if (auto err = edge.start(ep.host, ep.port); !err.empty()) {
+    log::error("http", err);
+    node.stop();
+    return 1;
+  }
+  log::info("http", "serving on http://", ep.host, ":", edge.port(), " with ",
+            cfg.http.io_threads, " I/O threads");
+  auto sig = wait_for_signal();
+  // Graceful stop: no new connections, finish what is in flight, flush.
+  log::info("node", "received ", sig == SIGINT ? "SIGINT" : "SIGTERM",
+            "; stopping: ", edge.in_flight(), " requests in flight");
+  edge.stop_accepting();
+  edge.wait_idle(cfg.http.shutdown_grace);
+  edge.stop();
+  node.stop();
+  return 0;
+}
+
+} // namespace troupe::app

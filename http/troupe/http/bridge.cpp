@@ -1,0 +1,166 @@
+#include "troupe/http/bridge.hpp"
+
+#include <queue>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <caf/actor_companion.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/expected.hpp>
+#include <caf/mailbox_element.hpp>
+#include <caf/message.hpp>
+#include <caf/message_id.hpp>
+#include <caf/scoped_execution_unit.hpp>
+#include <caf/sec.hpp>
+
+#include "troupe/runtime/errors.hpp"
+
+namespace troupe::http {
+
+using clock_type = std::chrono::steady_clock;
+
+struct bridge::impl {
+  struct entry {
+    clock_type::time_point deadline;
+    reply_fn f;
+  };
+  using deadline_entry = std::pair<clock_type::time_point, uint64_t>;
+
+  impl(caf::actor_system& sys, post_fn post_fun)
+      : dummy(&sys), post(std::move(post_fun)) {
+    // nop
+  }
+
+  caf::scoped_execution_unit dummy;
+  post_fn post;
+  caf::strong_actor_ptr companion;
+  caf::actor_companion* self = nullptr;
+  std::thread::id owner;
+  uint64_t next_id = 1;
+  bool down = false;
+  std::unordered_map<uint64_t, entry> pending;
+  // Lazy deletion: ids answered before their deadline stay here until then.
+  std::priority_queue<deadline_entry, std::vector<deadline_entry>,
+                      std::greater<deadline_entry>>
+      deadlines;
+
+  void send(const caf::strong_actor_ptr& dest, caf::message msg,
+            std::chrono::milliseconds timeout, reply_fn f) {
+    if (down) {
+      f(runtime::make_error(runtime::errc::unavailable,
+                            "server shutting down"));
+      return;
+    }
+    if (!dest) {
+      f(caf::make_error(caf::sec::request_receiver_down));
+      return;
+    }
+    auto id = next_id++ & caf::message_id::request_id_mask;
+    if (id == 0)
+      id = next_id++;
+    auto mid = caf::make_message_id<caf::message_priority::normal>(id);
+    auto deadline = clock_type::now() + timeout;
+    pending.emplace(id, entry{deadline, std::move(f)});
+    deadlines.emplace(deadline, id);
+    dest->enqueue(caf::make_mailbox_element(companion, mid, {}, std::move(msg)),
+                  nullptr);
+  }
+
+  void handle(caf::mailbox_element& e) {
+    if (!e.mid.is_response())
+      return; // not a reply: nothing else is addressed to the companion
+    auto i = pending.find(e.mid.request_id().integer_value());
+    if (i == pending.end())
+      return; // timed out already
+    auto f = std::move(i->second.f);
+    pending.erase(i);
+    auto msg = e.move_content_to_message();
+    if (msg.match_elements<caf::error>())
+      f(std::move(msg.get_mutable_as<caf::error>(0)));
+    else
+      f(std::move(msg));
+  }
+
+  void tick() {
+    auto now = clock_type::now();
+    while (!deadlines.empty() && deadlines.top().first <= now) {
+      auto id = deadlines.top().second;
+      deadlines.pop();
+      auto i = pending.find(id);
+      if (i == pending.end())
+        continue;
+      auto f = std::move(i->second.f);
+      pending.erase(i);
+      f(caf::make_error(caf::sec::request_timeout));
+    }
+  }
+};
+
+bridge::bridge(caf::actor_system& sys, post_fn post)
+    : impl_(std::make_shared<impl>(sys, std::move(post))) {
+  auto hdl = sys.spawn<caf::actor_companion>();
+  impl_->companion = caf::actor_cast<caf::strong_actor_ptr>(hdl);
+  impl_->self = static_cast<caf::actor_companion*>(
+      caf::actor_cast<caf::abstract_actor*>(hdl));
+  std::weak_ptr<impl> weak = impl_;
+  auto post_fun = impl_->post;
+  impl_->self->on_enqueue([weak, post_fun](caf::mailbox_element_ptr ptr) {
+    // Runs on a CAF thread: hop over to the I/O thread.
+    std::shared_ptr<caf::mailbox_element> elem{ptr.release(),
+                                               caf::detail::disposer{}};
+    post_fun([weak, elem] {
+      if (auto st = weak.lock(); st && !st->down)
+        st->handle(*elem);
+    });
+  });
+}
+
+bridge::~bridge() {
+  shutdown();
+}
+
+void bridge::bind_to_this_thread() {
+  impl_->owner = std::this_thread::get_id();
+}
+
+void bridge::request(const caf::strong_actor_ptr& dest, caf::message msg,
+                     std::chrono::milliseconds timeout, reply_fn f) {
+  if (std::this_thread::get_id() == impl_->owner) {
+    impl_->send(dest, std::move(msg), timeout, std::move(f));
+    return;
+  }
+  std::weak_ptr<impl> weak = impl_;
+  impl_->post([weak, dest, msg, timeout, f]() mutable {
+    if (auto st = weak.lock())
+      st->send(dest, std::move(msg), timeout, std::move(f));
+  });
+}
+
+void bridge::tick() {
+  impl_->tick();
+}
+
+size_t bridge::pending() const {
+  return impl_->pending.size();
+}
+
+void bridge::shutdown() {
+  auto& st = *impl_;
+  if (st.down)
+    return;
+  st.down = true;
+  if (st.self != nullptr) {
+    st.self->on_enqueue([](caf::mailbox_element_ptr) {});
+    st.self->cleanup(caf::error{}, &st.dummy);
+    st.self = nullptr;
+    st.companion.reset();
+  }
+  auto pending = std::move(st.pending);
+  st.pending.clear();
+  for (auto& kvp : pending)
+    kvp.second.f(runtime::make_error(runtime::errc::unavailable,
+                                     "server shutting down"));
+}
+
+} // namespace troupe::http

@@ -1,0 +1,19 @@
+#pragma once
+
+#include "troupe/http/router.hpp"
+#include "troupe/pastebin/service.hpp"
+#include "troupe/runtime/node.hpp"
+
+/// The node's endpoints, grouped by service. Each `add_*` registers its
+/// routes on `r` in one visible table.
+namespace troupe::http::routes {
+
+/// `/healthz`, `/readyz`, `/metrics`, `/api/v1/cluster`, and, when
+/// `runtime.fault_injection` is on, `POST /admin/v1/fault/crash`.
+void add_operations(router& r, runtime::node& n);
+
+/// Everything under "Pastebin and short links" in the API contract.
+void add_pastebin(router& r, const pastebin::service& svc,
+                  const config::node_config& cfg);
+
+} // namespace troupe::http::routes

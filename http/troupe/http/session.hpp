@@ -1,0 +1,140 @@
+#pragma once
+
+// Internal to the server (Beast side): one I/O thread's state and one
+// connection. Not for use outside troupe_http.
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "troupe/config/config.hpp"
+#include "troupe/http/bridge.hpp"
+#include "troupe/http/request.hpp"
+#include "troupe/http/router.hpp"
+#include "troupe/runtime/metrics.hpp"
+
+namespace troupe::http {
+
+class session;
+
+/// Posts work onto one io_context until closed; thread-safe. Lets foreign
+/// threads answer requests without touching a destroyed io_context.
+class io_gate {
+public:
+  explicit io_gate(boost::asio::io_context& ioc) : ioc_(ioc) {}
+
+  /// Runs `f` on the I/O thread, or drops it once closed.
+  void post(std::function<void()> f);
+
+  /// Drops all further posts.
+  void close();
+
+private:
+  std::mutex mtx_;
+  bool open_ = true;
+  boost::asio::io_context& ioc_;
+};
+
+/// State shared by all I/O threads of one server.
+struct server_shared {
+  config::http_settings cfg;
+  router& routes;
+  runtime::metrics_registry& metrics;
+  std::atomic<size_t> open_connections{0};
+  std::atomic<size_t> in_flight{0};
+};
+
+/// One I/O thread: io_context, bridge, timeout ticker and caches.
+struct io_worker {
+  io_worker(server_shared& sh, caf::actor_system& sys);
+
+  server_shared& shared;
+  boost::asio::io_context ioc{1};
+  std::shared_ptr<io_gate> gate;
+  std::optional<
+      boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>
+      work;
+  bridge br;
+  boost::asio::steady_timer ticker;
+  std::thread thread;
+  /// Sessions waiting for a handler's response (owned here meanwhile).
+  std::unordered_set<std::shared_ptr<session>> dispatched;
+
+  /// Records one answered request in the metrics (cached per thread).
+  void record(std::string_view route, std::string_view method, unsigned status,
+              double seconds);
+
+  /// Starts the thread.
+  void run();
+
+private:
+  void schedule_tick();
+  std::unordered_map<std::string, runtime::metric_counter*> counters_;
+  std::unordered_map<std::string, runtime::metric_histogram*> histograms_;
+};
+
+/// One HTTP/1.1 connection: reads a request, dispatches it, writes the
+/// response, repeats (keep-alive; pipelined requests one at a time).
+class session : public std::enable_shared_from_this<session> {
+public:
+  /// Takes the socket; `reject` answers 503 (connection cap) and closes.
+  session(io_worker& w, boost::asio::ip::tcp::socket socket, bool reject);
+
+  ~session();
+
+  /// Starts reading; runs on the worker's thread.
+  void start();
+
+  /// Writes the response of request `seq`; runs on the worker's thread.
+  void on_response(uint64_t seq, http_response res);
+
+private:
+  void do_read();
+  void on_header(boost::beast::error_code ec);
+  void read_body();
+  void on_body(boost::beast::error_code ec);
+  void dispatch();
+  void fail_request(unsigned status, std::string_view code,
+                    std::string_view message);
+  void write(http_response res, bool dispatched);
+  void on_write(boost::beast::error_code ec, bool close, bool dispatched);
+  void close_gracefully();
+  void drain();
+
+  io_worker& worker_;
+  boost::beast::tcp_stream stream_;
+  boost::beast::flat_buffer buffer_;
+  std::optional<
+      boost::beast::http::request_parser<boost::beast::http::string_body>>
+      parser_;
+  boost::beast::http::response<boost::beast::http::string_body> res_;
+  boost::beast::http::response<boost::beast::http::empty_body> continue_;
+  std::string client_address_;
+  std::string drain_buf_;
+  bool reject_;
+  bool counted_;
+  bool keep_alive_ = true;
+  bool in_flight_ = false;
+  uint64_t seq_ = 0;
+  std::string route_;
+  std::string method_;
+  std::chrono::steady_clock::time_point started_;
+};
+
+} // namespace troupe::http

@@ -1,0 +1,179 @@
+#include "troupe/runtime/node.hpp"
+
+#include <caf/atom.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+
+#include "troupe/log.hpp"
+#include "troupe/persistence/group_committer.hpp"
+#include "troupe/persistence/lmdb_env.hpp"
+#include "troupe/persistence/store.hpp"
+#include "troupe/runtime/atoms.hpp"
+
+namespace troupe::runtime {
+
+namespace {
+
+std::vector<std::string> member_names(const config::node_config& cfg) {
+  std::vector<std::string> names;
+  for (const auto& n : cfg.nodes)
+    names.push_back(n.name);
+  return names;
+}
+
+std::unique_ptr<caf::actor_system_config>
+make_system_config(const config::node_config& cfg,
+                   const node::customize_fn& customize) {
+  auto result = std::make_unique<caf::actor_system_config>();
+  result->set("scheduler.max-threads", cfg.runtime.scheduler_threads);
+  result->set("scheduler.policy",
+              caf::atom_from_string(cfg.runtime.scheduler_policy));
+  if (customize)
+    customize(*result);
+  return result;
+}
+
+} // namespace
+
+node::node(config::node_config cfg, customize_fn customize)
+    : cfg_(std::move(cfg)),
+      placement_(member_names(cfg_), cfg_.replication_factor),
+      sys_cfg_(make_system_config(cfg_, customize)),
+      system_(std::make_unique<caf::actor_system>(*sys_cfg_)) {
+  // nop
+}
+
+node::~node() {
+  stop();
+}
+
+std::string node::start() {
+  const auto& self = cfg_.self_entry();
+  try {
+    env_ = std::make_unique<persistence::lmdb_env>(
+        self.data_dir, cfg_.persistence.map_size_mb, cfg_.persistence.level);
+  } catch (const std::exception& ex) {
+    return "cannot open data dir '" + self.data_dir + "': " + ex.what();
+  }
+  committer_ =
+      std::make_unique<persistence::group_committer>(*env_, cfg_.persistence);
+  committer_->start();
+  register_collectors();
+  log::info("node", "node ", cfg_.self, " of cluster ", cfg_.cluster,
+            " started: data in ", self.data_dir, ", durability ",
+            config::to_string(cfg_.persistence.level), ", ",
+            cfg_.runtime.scheduler_threads, " scheduler threads");
+  return {};
+}
+
+persistence::store& node::store(const std::string& service) {
+  auto& ptr = stores_[service];
+  if (!ptr)
+    ptr = std::make_unique<persistence::store>(*env_, service);
+  return *ptr;
+}
+
+caf::actor node::start_region(region_spec spec) {
+  auto status = std::make_shared<region_status>(spec.service, spec.shards);
+  shard_context base;
+  base.service = spec.service;
+  base.store = &store(spec.service);
+  base.committer = committer_.get();
+  base.config = &cfg_;
+  base.metrics = &metrics_;
+  auto name = spec.service;
+  auto handle =
+      spawn_region(*system_, std::move(spec), std::move(base), status);
+  regions_[name] = handle;
+  statuses_.push_back(std::move(status));
+  return handle;
+}
+
+caf::actor node::start_virtual(virtual_spec spec) {
+  auto handle = spawn_virtual_host(*system_, std::move(spec));
+  hosts_.push_back(handle);
+  return handle;
+}
+
+caf::actor node::region(const std::string& service) const {
+  auto i = regions_.find(service);
+  return i != regions_.end() ? i->second : caf::actor{};
+}
+
+bool node::ready() const {
+  for (const auto& s : statuses_)
+    if (!s->ready())
+      return false;
+  return true;
+}
+
+std::vector<region_status_ptr> node::regions() const {
+  return statuses_;
+}
+
+void node::register_collectors() {
+  auto* committer = committer_.get();
+  auto* sys = system_.get();
+  metrics_.add_collector([this, committer, sys](metrics_registry& reg) {
+    reg.gauge("troupe_lmdb_bytes", "Bytes of the LMDB map in use")
+        .set(static_cast<double>(committer->used_bytes()));
+    reg.gauge("troupe_commit_queue_depth", "Writes waiting for group commit")
+        .set(static_cast<double>(committer->queue_depth()));
+    reg.gauge("troupe_commits", "LMDB write transactions committed")
+        .set(static_cast<double>(committer->commits()));
+    reg.gauge("troupe_journal_entries", "Journal entries committed")
+        .set(static_cast<double>(committer->entries_committed()));
+    reg.gauge("troupe_fsyncs", "Syncs to disk")
+        .set(static_cast<double>(committer->fsyncs()));
+    reg.gauge("troupe_actors_alive", "Actors running in this node")
+        .set(static_cast<double>(sys->registry().running()));
+    for (const auto& st : statuses_) {
+      metric_labels labels{{"service", st->service}};
+      reg.gauge("troupe_shard_restarts", "Shard restarts by the supervisor",
+                labels)
+          .set(static_cast<double>(st->restarts.load()));
+      reg.gauge("troupe_shard_escalations",
+                "Shards stopped after too many crashes", labels)
+          .set(static_cast<double>(st->escalations.load()));
+      size_t up = 0;
+      for (const auto& s : st->states)
+        up += s.load() == region_status::up ? 1 : 0;
+      reg.gauge("troupe_shards_up", "Shards loaded and serving", labels)
+          .set(static_cast<double>(up));
+    }
+  });
+}
+
+void node::stop() {
+  if (stopped_)
+    return;
+  stopped_ = true;
+  if (committer_) {
+    // Let every shard persist its buffers (e.g. visit counters), then
+    // commit and sync everything queued.
+    caf::scoped_actor self{*system_};
+    for (auto& [name, handle] : regions_)
+      self->request(handle, caf::infinite, flush_atom::value)
+          .receive([](flush_atom) {},
+                   [&](caf::error& err) {
+                     log::warning("node", "flush of ", name,
+                                  " failed: ", system_->render(err));
+                   });
+    committer_->flush();
+  }
+  for (auto& [name, handle] : regions_)
+    caf::anon_send_exit(handle, caf::exit_reason::user_shutdown);
+  for (auto& handle : hosts_)
+    caf::anon_send_exit(handle, caf::exit_reason::user_shutdown);
+  regions_.clear();
+  hosts_.clear();
+  system_->await_all_actors_done();
+  if (committer_)
+    committer_->stop();
+  committer_.reset();
+  stores_.clear();
+  env_.reset();
+  log::info("node", "node ", cfg_.self, " stopped");
+}
+
+} // namespace troupe::runtime

@@ -1,0 +1,179 @@
+#include "troupe/runtime/region.hpp"
+
+#include <unordered_map>
+
+#include <caf/actor_system.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/scheduled_actor.hpp>
+#include <caf/sec.hpp>
+
+#include "troupe/log.hpp"
+#include "troupe/runtime/atoms.hpp"
+#include "troupe/runtime/errors.hpp"
+#include "troupe/runtime/restart_intensity.hpp"
+#include "troupe/runtime/shard_map.hpp"
+
+namespace troupe::runtime {
+
+bool region_status::ready() const {
+  for (const auto& s : states)
+    if (s.load() != up)
+      return false;
+  return true;
+}
+
+namespace {
+
+struct region_state {
+  region_spec spec;
+  shard_context base;
+  region_status_ptr status;
+  std::vector<caf::actor> shards;
+  std::vector<restart_intensity> intensity;
+  std::unordered_map<caf::actor_addr, uint16_t> index_of;
+  bool fault_injection = false;
+  static inline const char* name = "region";
+};
+
+using region_actor = caf::stateful_actor<region_state>;
+
+caf::behavior shard_boot(
+    caf::event_based_actor* self,
+    std::function<caf::behavior(caf::event_based_actor*, shard_context)> init,
+    shard_context ctx) {
+  return init(self, std::move(ctx));
+}
+
+void spawn_shard(region_actor* self, uint16_t idx) {
+  auto& st = self->state;
+  auto ctx = st.base;
+  ctx.service = st.spec.service;
+  ctx.shard = idx;
+  ctx.region = self->address();
+  auto child = self->spawn<caf::linked>(shard_boot, st.spec.shard, ctx);
+  st.status->states[idx] = region_status::loading;
+  st.index_of[child.address()] = idx;
+  st.shards[idx] = std::move(child);
+}
+
+void on_shard_exit(region_actor* self, uint16_t idx, const caf::error& why) {
+  auto& st = self->state;
+  st.shards[idx] = nullptr;
+  if (!why || why == caf::exit_reason::normal) {
+    st.status->states[idx] = region_status::failed;
+    return;
+  }
+  auto reason = self->system().render(why);
+  if (st.intensity[idx].on_crash(restart_intensity::clock::now())) {
+    log::warning("supervisor", st.spec.service, "/", idx, " crashed (", reason,
+                 "); restarting from durable state");
+    ++st.status->restarts;
+    spawn_shard(self, idx);
+    return;
+  }
+  log::error("supervisor", st.spec.service, "/", idx, " crashed ",
+             st.intensity[idx].recent_crashes(),
+             " times within the restart period (last: ", reason,
+             "); escalating: shard stopped on this node");
+  ++st.status->escalations;
+  st.status->states[idx] = region_status::failed;
+}
+
+caf::result<caf::message> forward(region_actor* self, uint16_t idx,
+                                  caf::message msg) {
+  auto& st = self->state;
+  if (idx >= st.shards.size())
+    return make_error(errc::invalid_argument, "no such shard");
+  if (!st.shards[idx])
+    return make_error(errc::unavailable, "shard " + std::to_string(idx) +
+                                             " of " + st.spec.service +
+                                             " is unavailable");
+  self->delegate(st.shards[idx], std::move(msg));
+  return caf::delegated<caf::message>{};
+}
+
+caf::behavior region(region_actor* self, region_spec spec, shard_context base,
+                     region_status_ptr status) {
+  auto& st = self->state;
+  auto n = spec.shards;
+  st.fault_injection = base.config && base.config->runtime.fault_injection;
+  const auto& rt = base.config->runtime;
+  st.intensity.assign(n, restart_intensity{rt.max_restarts, rt.restart_period});
+  st.spec = std::move(spec);
+  st.base = std::move(base);
+  st.status = std::move(status);
+  st.shards.resize(n);
+  for (uint16_t i = 0; i < n; ++i)
+    spawn_shard(self, i);
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    auto& st = self->state;
+    auto i = st.index_of.find(msg.source);
+    if (i == st.index_of.end()) {
+      self->quit(msg.reason);
+      return;
+    }
+    auto idx = i->second;
+    st.index_of.erase(i);
+    on_shard_exit(self, idx, msg.reason);
+  });
+  // Keyed messages: route by the service's key extractor.
+  self->set_default_handler(
+      [self](caf::scheduled_actor*,
+             caf::message_view& view) -> caf::result<caf::message> {
+        auto msg = view.move_content_to_message();
+        auto key = self->state.spec.key_of(msg);
+        if (!key)
+          return caf::sec::unexpected_message;
+        return forward(self, shard_of(*key, self->state.shards.size()),
+                       std::move(msg));
+      });
+  return {
+      [self](to_shard_atom, uint16_t idx, caf::message& msg) {
+        return forward(self, idx, std::move(msg));
+      },
+      [self](ready_atom, uint16_t idx) {
+        auto& st = self->state;
+        if (idx < st.shards.size())
+          st.status->states[idx] = region_status::up;
+      },
+      [self](crash_atom, uint16_t idx) -> caf::result<crash_atom> {
+        auto& st = self->state;
+        if (!st.fault_injection)
+          return make_error(errc::not_found, "fault injection is disabled");
+        if (idx >= st.shards.size() || !st.shards[idx])
+          return make_error(errc::unavailable, "shard is not running");
+        log::warning("fault", "injecting a crash into ", st.spec.service, "/",
+                     idx);
+        self->send(st.shards[idx], crash_atom::value);
+        return crash_atom::value;
+      },
+      [self](flush_atom) {
+        // Ask every live shard to persist its buffers; reply when all did.
+        auto rp = self->make_response_promise();
+        auto remaining = std::make_shared<size_t>(1);
+        auto done = [rp, remaining]() mutable {
+          if (--*remaining == 0)
+            rp.deliver(flush_atom::value);
+        };
+        for (auto& s : self->state.shards) {
+          if (!s)
+            continue;
+          ++*remaining;
+          self->request(s, caf::infinite, flush_atom::value)
+              .then([done](flush_atom) mutable { done(); },
+                    [done](caf::error&) mutable { done(); });
+        }
+        done();
+        return rp;
+      },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_region(caf::actor_system& sys, region_spec spec,
+                        shard_context base, region_status_ptr status) {
+  return sys.spawn(region, std::move(spec), std::move(base), std::move(status));
+}
+
+} // namespace troupe::runtime

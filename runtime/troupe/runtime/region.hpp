@@ -1,0 +1,62 @@
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/behavior.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/message.hpp>
+
+#include "troupe/runtime/shard_context.hpp"
+
+namespace troupe::runtime {
+
+/// How a service's shards are made and how its messages find them.
+struct region_spec {
+  /// Service name, e.g. "pastebin".
+  std::string service;
+  /// Number of shards.
+  size_t shards = 64;
+  /// Extracts the entity key of a routed message (nullopt: not routable).
+  std::function<std::optional<std::string>(const caf::message&)> key_of;
+  /// Initializes one shard actor. The shard loads its durable state, then
+  /// sends `(ready, shard)` to its parent region.
+  std::function<caf::behavior(caf::event_based_actor*, shard_context)> shard;
+};
+
+/// Live view of a region, readable from any thread (dashboards, /readyz).
+struct region_status {
+  enum shard_state : uint8_t { loading = 0, up = 1, failed = 2 };
+
+  explicit region_status(std::string name, size_t n)
+      : service(std::move(name)), shards(n), states(n) {
+    for (auto& s : states)
+      s = loading;
+  }
+
+  std::string service;
+  size_t shards;
+  std::vector<std::atomic<uint8_t>> states;
+  std::atomic<uint64_t> restarts{0};
+  std::atomic<uint64_t> escalations{0};
+
+  /// Returns whether every shard is up.
+  bool ready() const;
+};
+
+using region_status_ptr = std::shared_ptr<region_status>;
+
+/// Spawns the region actor of a service. It supervises the shard actors
+/// (restart from durable state within the restart intensity, escalation to
+/// "failed" beyond it), routes every keyed message to the shard owning the
+/// key, and routes `(to_shard, idx, msg)` by index. `base` carries the
+/// node-wide parts of the shard context.
+caf::actor spawn_region(caf::actor_system& sys, region_spec spec,
+                        shard_context base, region_status_ptr status);
+
+} // namespace troupe::runtime

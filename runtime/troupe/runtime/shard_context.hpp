@@ -1,0 +1,38 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <caf/actor_addr.hpp>
+
+#include "troupe/config/config.hpp"
+
+namespace troupe::persistence {
+class store;
+class group_committer;
+struct shard_image;
+} // namespace troupe::persistence
+
+namespace troupe::runtime {
+
+class metrics_registry;
+
+/// Everything a shard actor needs from its node: which shard it is and where
+/// its durable state lives. Pointers refer to objects owned by the `node`,
+/// which outlive every actor.
+struct shard_context {
+  std::string service;
+  uint16_t shard = 0;
+  persistence::store* store = nullptr;
+  persistence::group_committer* committer = nullptr;
+  const config::node_config* config = nullptr;
+  metrics_registry* metrics = nullptr;
+  /// The region supervising the shard (weak, so no handle cycle).
+  caf::actor_addr region;
+};
+
+/// The durable state of one shard as loaded from disk, shared read-only.
+using shard_image_ptr = std::shared_ptr<const persistence::shard_image>;
+
+} // namespace troupe::runtime

@@ -1,0 +1,80 @@
+#include "troupe/runtime/shard_journal.hpp"
+
+#include <caf/send.hpp>
+
+#include "troupe/log.hpp"
+#include "troupe/persistence/group_committer.hpp"
+#include "troupe/runtime/atoms.hpp"
+#include "troupe/runtime/errors.hpp"
+
+namespace troupe::runtime {
+
+namespace {
+
+caf::error refused(persistence::submit_result res) {
+  if (res == persistence::submit_result::overloaded)
+    return make_error(errc::overloaded, "write queue is full, retry later");
+  return make_error(errc::unavailable, "node is shutting down");
+}
+
+} // namespace
+
+caf::error shard_journal::submit(caf::event_based_actor* self,
+                                 std::vector<persistence::journal_op> ops,
+                                 caf::response_promise rp, caf::message reply) {
+  auto seq = last_seq_ + 1;
+  persistence::journal_entry entry;
+  entry.seq = seq;
+  entry.ops = std::move(ops);
+  // Register first: with async durability the report may be sent at once.
+  pending_.emplace(seq, waiting{std::move(rp), std::move(reply)});
+  auto dest = caf::actor_cast<caf::actor>(self);
+  auto res = ctx_.committer->submit(
+      *ctx_.store, ctx_.shard, std::move(entry),
+      [dest, seq](bool ok, const std::string& err) {
+        caf::anon_send(dest, committed_atom::value, seq, ok, err);
+      });
+  if (res != persistence::submit_result::accepted) {
+    pending_.erase(seq);
+    return refused(res);
+  }
+  last_seq_ = seq;
+  return {};
+}
+
+caf::error shard_journal::submit(caf::event_based_actor* self,
+                                 std::vector<persistence::journal_op> ops) {
+  return submit(self, std::move(ops), caf::response_promise{}, caf::message{});
+}
+
+bool shard_journal::on_committed(uint64_t seq, bool ok,
+                                 const std::string& error) {
+  auto i = pending_.find(seq);
+  if (i == pending_.end())
+    return ok;
+  auto w = std::move(i->second);
+  pending_.erase(i);
+  if (ok) {
+    if (w.rp.pending())
+      w.rp.deliver(std::move(w.reply));
+    return true;
+  }
+  log::error("journal", ctx_.service, "/", ctx_.shard, ": commit of entry ",
+             seq, " failed: ", error);
+  if (w.rp.pending())
+    w.rp.deliver(make_error(errc::unavailable, "write failed: " + error));
+  return false;
+}
+
+void load_shard_async(caf::event_based_actor* self, const shard_context& ctx) {
+  auto dest = caf::actor_cast<caf::actor>(self);
+  auto* store = ctx.store;
+  auto shard = ctx.shard;
+  ctx.committer->submit_task([dest, store, shard] {
+    auto image =
+        std::make_shared<persistence::shard_image>(store->load_shard(shard));
+    caf::anon_send(dest, loaded_atom::value, shard_image_ptr{std::move(image)});
+  });
+}
+
+} // namespace troupe::runtime

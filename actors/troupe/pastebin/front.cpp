@@ -31,7 +31,7 @@ bool is_conflict(const caf::error& err) {
 /// Tries shortlinks until one is free or the retries are used up.
 void try_create(caf::event_based_actor* self, state_ptr st, paste_input in,
                 caf::response_promise rp, int attempt) {
-  auto link = make_shortlink(in.client, in.created_at, st->nonce++);
+  auto link = st->cfg.make_link(in.client, in.created_at, st->nonce++);
   self->request(st->region, st->cfg.timeout, create_atom::value, link, in)
       .then([rp](const std::string& created) mutable { rp.deliver(created); },
             [self, st, in, rp, attempt](caf::error& err) mutable {
@@ -95,16 +95,16 @@ caf::behavior front_actor(caf::event_based_actor* self, caf::actor region,
         return rp;
       },
       [self, st](stats_atom, std::string& month, std::string& link,
-                 uint32_t limit) {
-        auto rp = self->make_response_promise();
+                 uint32_t limit) -> caf::result<std::vector<stats_row>> {
         if (!link.empty()) {
-          // One shortlink lives on one shard: route by key.
+          // One shortlink lives on one shard: route by key. (No response
+          // promise here: making one would mark the request as answered.)
           self->delegate(st->region, stats_atom::value, std::move(month),
                          std::move(link), limit);
-          return rp;
+          return caf::delegated<std::vector<stats_row>>{};
         }
-        gather_stats(self, st, month, limit, rp);
-        return rp;
+        gather_stats(self, st, month, limit, self->make_response_promise());
+        return caf::delegated<std::vector<stats_row>>{};
       },
   };
 }

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <string>
 
 #include <caf/actor.hpp>
 #include <caf/behavior.hpp>
@@ -13,6 +15,11 @@ struct front_settings {
   size_t shards = 64;
   int create_retries = 5;
   std::chrono::milliseconds timeout{5000};
+  /// Makes the candidate shortlink of attempt `nonce` (replaceable in tests
+  /// to force collisions); defaults to `make_shortlink`.
+  std::function<std::string(const std::string& client, int64_t created_at,
+                            uint64_t nonce)>
+      make_link;
 };
 
 /// The keyless entry point of the service: picks shortlinks for new pastes

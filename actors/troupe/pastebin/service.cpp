@@ -5,6 +5,7 @@
 #include "troupe/pastebin/front.hpp"
 #include "troupe/pastebin/messages.hpp"
 #include "troupe/pastebin/shard.hpp"
+#include "troupe/pastebin/shortlink.hpp"
 
 namespace troupe::pastebin {
 
@@ -36,7 +37,7 @@ service start(runtime::node& n, clock_fn now) {
   service result;
   result.region = n.start_region(std::move(spec));
   front_settings fs{cfg.pastebin.shards, cfg.pastebin.create_retries,
-                    cfg.http.request_timeout};
+                    cfg.http.request_timeout, make_shortlink};
   result.front = n.system().spawn(front_actor, result.region, fs);
   n.manage(result.front);
   return result;

@@ -7,24 +7,24 @@ namespace troupe::runtime {
 
 const char* to_string(errc x) {
   switch (x) {
-    case errc::invalid_argument:
-      return "invalid_argument";
-    case errc::unauthenticated:
-      return "unauthenticated";
-    case errc::not_found:
-      return "not_found";
-    case errc::conflict:
-      return "conflict";
-    case errc::payload_too_large:
-      return "payload_too_large";
-    case errc::overloaded:
-      return "overloaded";
-    case errc::unavailable:
-      return "unavailable";
-    case errc::timeout:
-      return "timeout";
-    case errc::internal:
-      return "internal";
+  case errc::invalid_argument:
+    return "invalid_argument";
+  case errc::unauthenticated:
+    return "unauthenticated";
+  case errc::not_found:
+    return "not_found";
+  case errc::conflict:
+    return "conflict";
+  case errc::payload_too_large:
+    return "payload_too_large";
+  case errc::overloaded:
+    return "overloaded";
+  case errc::unavailable:
+    return "unavailable";
+  case errc::timeout:
+    return "timeout";
+  case errc::internal:
+    return "internal";
   }
   return "internal";
 }
@@ -35,6 +35,9 @@ caf::error make_error(errc code, std::string message) {
 }
 
 std::string error_message(const caf::error& err) {
+  // An empty caf::error has no context to read (CAF 0.17 crashes on it).
+  if (!err)
+    return {};
   const auto& ctx = err.context();
   if (ctx.match_elements<std::string>())
     return ctx.get_as<std::string>(0);

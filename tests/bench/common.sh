@@ -1,0 +1,417 @@
+# shellcheck shell=bash disable=SC2034  # TROUPE_*/NGINX_* are outputs for the callers
+# Shared helpers of the load benchmarks (sourced, not run).
+#
+# Provides: troupe/lmdb bench binary discovery, free loopback ports, a troupe
+# node and an nginx reference server started from temporary directories,
+# cleanup that always stops whatever was started (EXIT/INT/TERM traps), wrk
+# output parsing and CPU accounting of the server processes.
+#
+# Environment:
+#   TROUPE_BIN       troupe binary (default: build/release/app/troupe, else
+#                    the newest build/*/app/troupe)
+#   LMDB_BENCH_BIN   lmdb_sync_put_bench binary (default: next to troupe's
+#                    build tree, else the newest build/*/tests/bench/...)
+#   BENCH_TMPDIR     where temporary data dirs go (default: $TMPDIR or /tmp);
+#                    the disk under it is the one being measured
+#   BENCH_KEEP=1     keep the temporary directory (logs) after the run
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$BENCH_DIR/../.." && pwd)
+
+BENCH_PIDS=()  # servers started by this script, stopped by bench_cleanup
+BENCH_WORK=""  # temporary directory of this run
+BENCH_PORTS=() # ports handed out by free_port in this run
+
+log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+die() {
+  log "ERROR: $*"
+  exit 1
+}
+
+# --- setup / cleanup --------------------------------------------------------
+
+bench_init() {
+  local base=${BENCH_TMPDIR:-${TMPDIR:-/tmp}}
+  mkdir -p "$base"
+  BENCH_WORK=$(mktemp -d "$base/troupe-bench.XXXXXX")
+  trap bench_cleanup EXIT
+  trap 'log "interrupted"; exit 130' INT
+  trap 'log "terminated"; exit 143' TERM
+  for tool in wrk curl nginx; do
+    command -v "$tool" >/dev/null 2>&1 ||
+      die "$tool not found: run tests/bench/install-deps.sh"
+  done
+}
+
+# Stops every server this script started (TERM, then KILL after 15 s) and
+# removes the temporary directory. Runs on every exit path.
+bench_cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  local pid
+  for pid in "${BENCH_PIDS[@]}"; do
+    kill -0 "$pid" 2>/dev/null && kill -TERM "$pid" 2>/dev/null
+  done
+  for pid in "${BENCH_PIDS[@]}"; do
+    local i
+    for ((i = 0; i < 150; i++)); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+      log "pid $pid ignored SIGTERM for 15 s: SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+  done
+  BENCH_PIDS=()
+  if [[ -n $BENCH_WORK && -d $BENCH_WORK ]]; then
+    if [[ ${BENCH_KEEP:-0} == 1 || $rc -ne 0 ]]; then
+      log "temporary files kept in $BENCH_WORK"
+    else
+      rm -rf "$BENCH_WORK"
+    fi
+  fi
+  exit "$rc"
+}
+
+forget_pid() {
+  local gone=$1 p keep=()
+  for p in "${BENCH_PIDS[@]}"; do
+    [[ $p == "$gone" ]] || keep+=("$p")
+  done
+  BENCH_PIDS=("${keep[@]+"${keep[@]}"}")
+}
+
+# Stops one server: SIGTERM, wait up to $2 seconds (default 20), then SIGKILL.
+stop_pid() {
+  local pid=$1 limit=${2:-20} i
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < limit * 10; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "pid $pid still alive ${limit}s after SIGTERM: SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+  forget_pid "$pid"
+}
+
+# --- binaries ---------------------------------------------------------------
+
+# shellcheck disable=SC2012 # build paths have no odd characters
+newest() { ls -t "$@" 2>/dev/null | head -n1; }
+
+find_troupe_bin() {
+  if [[ -n ${TROUPE_BIN:-} ]]; then
+    [[ -x $TROUPE_BIN ]] || die "TROUPE_BIN=$TROUPE_BIN is not executable"
+    echo "$TROUPE_BIN"
+    return
+  fi
+  local b=$REPO_ROOT/build/release/app/troupe
+  [[ -x $b ]] || b=$(newest "$REPO_ROOT"/build/*/app/troupe)
+  [[ -n $b && -x $b ]] ||
+    die "no troupe binary: build one (cmake --build build/release --target troupe) or set TROUPE_BIN"
+  echo "$b"
+}
+
+find_lmdb_bench_bin() {
+  if [[ -n ${LMDB_BENCH_BIN:-} ]]; then
+    [[ -x $LMDB_BENCH_BIN ]] || die "LMDB_BENCH_BIN=$LMDB_BENCH_BIN is not executable"
+    echo "$LMDB_BENCH_BIN"
+    return
+  fi
+  local troupe b
+  troupe=$(find_troupe_bin)
+  b=$(dirname "$troupe")/../tests/bench/lmdb_sync_put_bench
+  [[ -x $b ]] || b=$(newest "$REPO_ROOT"/build/*/tests/bench/lmdb_sync_put_bench)
+  [[ -n $b && -x $b ]] ||
+    die "no lmdb_sync_put_bench: build the target lmdb_sync_put_bench or set LMDB_BENCH_BIN"
+  echo "$b"
+}
+
+# --- ports ------------------------------------------------------------------
+
+port_in_use() {
+  [[ -n $(ss -Htan "( sport = :$1 )" 2>/dev/null) ]] && return 0
+  local p
+  for p in "${BENCH_PORTS[@]}"; do [[ $p == "$1" ]] && return 0; done
+  return 1
+}
+
+# free_port VAR: sets VAR to a loopback TCP port nobody listens on and not
+# handed out before in this run (not a subshell, so the list is kept).
+free_port() {
+  local _fp_i _fp_port
+  for ((_fp_i = 0; _fp_i < 200; _fp_i++)); do
+    _fp_port=$((20000 + RANDOM % 30000))
+    if ! port_in_use "$_fp_port"; then
+      BENCH_PORTS+=("$_fp_port")
+      printf -v "$1" '%s' "$_fp_port"
+      return
+    fi
+  done
+  die "no free port found"
+}
+
+# --- troupe -----------------------------------------------------------------
+
+# start_troupe NAME DURABILITY
+# Starts a node from a fresh data dir and a config derived from
+# cluster-config/single.toml. Sets TROUPE_PID, TROUPE_PORT, TROUPE_URL,
+# TROUPE_DIR. Waits for /readyz.
+start_troupe() {
+  local name=$1 durability=$2
+  local bin dir http_port actor_port cfg
+  bin=$(find_troupe_bin)
+  dir=$BENCH_WORK/troupe-$name
+  mkdir -p "$dir/data"
+  free_port http_port
+  free_port actor_port
+  cfg=$dir/node.toml
+  sed -E \
+    -e "s|^(actor *= *)\"[^\"]*\"|\1\"127.0.0.1:$actor_port\"|" \
+    -e "s|^(http *= *)\"[^\"]*\"|\1\"127.0.0.1:$http_port\"|" \
+    -e "s|^(data_dir *= *)\"[^\"]*\"|\1\"$dir/data\"|" \
+    -e "s|^(durability *= *)\"[^\"]*\"|\1\"$durability\"|" \
+    -e "s|^(log_level *= *)\"[^\"]*\"|\1\"${TROUPE_LOG_LEVEL:-info}\"|" \
+    "$REPO_ROOT/cluster-config/single.toml" >"$cfg"
+  if ! { grep -q "^durability *= *\"$durability\"" "$cfg" &&
+    grep -q "127.0.0.1:$http_port" "$cfg" &&
+    grep -q "127.0.0.1:$actor_port" "$cfg" &&
+    grep -q "$dir/data" "$cfg"; }; then
+    die "could not derive a config from cluster-config/single.toml (keys renamed?)"
+  fi
+  "$bin" run --config "$cfg" >"$dir/troupe.log" 2>&1 &
+  TROUPE_PID=$!
+  BENCH_PIDS+=("$TROUPE_PID")
+  TROUPE_PORT=$http_port
+  TROUPE_URL=http://127.0.0.1:$http_port
+  TROUPE_DIR=$dir
+  log "troupe '$name' (durability=$durability) pid $TROUPE_PID on $TROUPE_URL, data $dir/data"
+  wait_ready "$TROUPE_URL/readyz" "$TROUPE_PID" 30 ||
+    {
+      tail -n 20 "$dir/troupe.log" >&2
+      die "troupe '$name' did not become ready"
+    }
+}
+
+# wait_ready URL PID SECONDS: polls URL until 200; fails if PID dies.
+wait_ready() {
+  local url=$1 pid=$2 limit=$3 i
+  for ((i = 0; i < limit * 10; i++)); do
+    kill -0 "$pid" 2>/dev/null || {
+      log "process $pid exited while waiting for $url"
+      return 1
+    }
+    curl -fsS -o /dev/null --max-time 1 "$url" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  log "timeout waiting for $url"
+  return 1
+}
+
+stop_troupe() {
+  local pid=${1:-$TROUPE_PID}
+  stop_pid "$pid" 20
+  log "troupe pid $pid stopped"
+}
+
+# --- nginx ------------------------------------------------------------------
+
+# start_nginx BODY_FILE: nginx, 2 workers, loopback, answering every request
+# with 200 and the bytes of BODY_FILE (application/json). Sets NGINX_PID,
+# NGINX_PORT, NGINX_URL, NGINX_DIR.
+start_nginx() {
+  local body_file=$1 dir port body size
+  dir=$BENCH_WORK/nginx
+  mkdir -p "$dir/tmp"
+  free_port port
+  size=$(wc -c <"$body_file")
+  body=$(<"$body_file")
+  # nginx single-quoted strings interpolate $variables and treat \ and ' as
+  # escapes; fall back to a synthetic body of the same length if needed.
+  if [[ $body == *[\$\\\']* || $body == *$'\n'* ]] || ((${#body} != size)); then
+    body='{"p":"'
+    while ((${#body} < size - 2)); do body+=x; done
+    body+='"}'
+  fi
+  local temps="client_body_temp_path $dir/tmp/body;"
+  local m
+  for m in proxy fastcgi uwsgi scgi; do
+    nginx -V 2>&1 | grep -q -- "--without-http_${m}_module" ||
+      temps+=" ${m}_temp_path $dir/tmp/$m;"
+  done
+  cat >"$dir/nginx.conf" <<EOF
+daemon off;
+worker_processes 2;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  keepalive_timeout 65;
+  default_type application/json;
+  $temps
+  server {
+    listen 127.0.0.1:$port;
+    location / { return 200 '$body'; }
+  }
+}
+EOF
+  nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" -t >"$dir/test.log" 2>&1 ||
+    {
+      cat "$dir/test.log" >&2
+      die "nginx config test failed"
+    }
+  nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" >"$dir/nginx.log" 2>&1 &
+  NGINX_PID=$!
+  BENCH_PIDS+=("$NGINX_PID")
+  NGINX_PORT=$port
+  NGINX_URL=http://127.0.0.1:$port
+  NGINX_DIR=$dir
+  log "nginx pid $NGINX_PID on $NGINX_URL (body $size bytes)"
+  wait_ready "$NGINX_URL/" "$NGINX_PID" 10 || {
+    cat "$dir/error.log" >&2 || true
+    die "nginx did not start"
+  }
+}
+
+stop_nginx() {
+  local pid=${1:-$NGINX_PID}
+  # nginx: TERM = fast shutdown (master stops its workers)
+  stop_pid "$pid" 10
+  log "nginx pid $pid stopped"
+}
+
+# --- CPU accounting -----------------------------------------------------------
+
+CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
+
+# Prints utime+stime ticks of PID and all its descendants (nginx workers).
+tree_cpu_ticks() {
+  local pid=$1 total=0 p stat
+  local pids=("$pid")
+  local kids
+  kids=$(pgrep -P "$pid" 2>/dev/null || true)
+  for p in $kids; do pids+=("$p"); done
+  for p in "${pids[@]}"; do
+    stat=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+    stat=${stat##*) } # fields after "(comm) "
+    # shellcheck disable=SC2086
+    set -- $stat
+    total=$((total + ${12} + ${13}))
+  done
+  echo "$total"
+}
+
+# thread_ticks PID: prints "tid comm ticks" for every thread of PID and of
+# its children (comm with spaces squeezed to _).
+thread_ticks() {
+  local pid=$1 p t stat comm
+  local pids=("$pid")
+  for p in $(pgrep -P "$pid" 2>/dev/null || true); do pids+=("$p"); done
+  for p in "${pids[@]}"; do
+    for t in /proc/"$p"/task/*; do
+      stat=$(cat "$t/stat" 2>/dev/null) || continue
+      comm=${stat#*(}
+      comm=${comm%)*}
+      stat=${stat##*) }
+      # shellcheck disable=SC2086
+      set -- $stat
+      echo "${t##*/} ${comm// /_} $((${12} + ${13}))"
+    done
+  done
+}
+
+# Prints "busy idle" jiffies of the whole machine.
+machine_ticks() {
+  local cpu user nice sys idle iowait irq softirq steal rest
+  read -r cpu user nice sys idle iowait irq softirq steal rest </proc/stat
+  echo "$((user + nice + sys + irq + softirq + steal)) $((idle + iowait))"
+}
+
+# Sets CHILD_CPU to the CPU seconds used by reaped children of this shell
+# (e.g. wrk). Must not run in a subshell: `times` there sees its own children.
+child_cpu() {
+  times >"$BENCH_WORK/.times" # line 2: "XmY.YYYs XmY.YYYs" user sys of children
+  CHILD_CPU=$(awk 'NR == 2 { n = 0; for (i = 1; i <= 2; i++) { split($i, a, "m"); sub("s", "", a[2]); n += a[1] * 60 + a[2] } printf "%.3f", n }' "$BENCH_WORK/.times")
+}
+
+# --- wrk ----------------------------------------------------------------------
+
+# run_wrk OUT_FILE SERVER_PID wrk-args...: runs wrk, writes its output to
+# OUT_FILE, appends CPU accounting lines "bench_cpu server=<cores> wrk=<cores>
+# machine=<cores>" (average cores busy over the run).
+run_wrk() {
+  local out=$1 spid=$2
+  shift 2
+  local s0 s1 w0 w1 m0 m1 t0 t1
+  s0=$(tree_cpu_ticks "$spid")
+  thread_ticks "$spid" >"$out.threads0"
+  child_cpu
+  w0=$CHILD_CPU
+  m0=$(machine_ticks)
+  t0=$(date +%s.%N)
+  wrk "$@" >"$out" 2>&1 || {
+    cat "$out" >&2
+    die "wrk failed: wrk $*"
+  }
+  t1=$(date +%s.%N)
+  s1=$(tree_cpu_ticks "$spid")
+  thread_ticks "$spid" >"$out.threads1"
+  child_cpu
+  w1=$CHILD_CPU
+  m1=$(machine_ticks)
+  awk -v s0="$s0" -v s1="$s1" -v w0="$w0" -v w1="$w1" -v m0="$m0" -v m1="$m1" \
+    -v t0="$t0" -v t1="$t1" -v hz="$CLK_TCK" 'BEGIN {
+      split(m0, a, " "); split(m1, b, " "); el = t1 - t0
+      printf "bench_cpu server=%.2f wrk=%.2f machine=%.2f\n",
+        (s1 - s0) / hz / el, (w1 - w0) / el, (b[1] - a[1]) / hz / el
+    }' >>"$out"
+  # busiest threads of the server: "bench_threads comm/tid=cores ..."
+  awk -v hz="$CLK_TCK" -v t0="$t0" -v t1="$t1" '
+    NR == FNR { before[$1] = $3; next }
+    { used = ($3 - before[$1]) / hz / (t1 - t0); if (used >= 0.01) printf "%s/%s=%.2f\n", $2, $1, used }
+  ' "$out.threads0" "$out.threads1" | sort -t= -k2 -rn | head -n 8 |
+    awk 'BEGIN { printf "bench_threads" } { printf " %s", $0 } END { print "" }' >>"$out"
+}
+
+# threads_of FILE: the "bench_threads" line of a run_wrk output, as text.
+threads_of() { sed -n 's/^bench_threads *//p' "$1"; }
+
+# parse_wrk FILE: prints "rps p99_ms non2xx socket_errors server_cores
+# wrk_cores machine_cores" (p99 converted to milliseconds).
+parse_wrk() {
+  awk '
+    function ms(v) {
+      if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
+      if (v ~ /ms$/) { sub(/ms$/, "", v); return v + 0 }
+      if (v ~ /m$/)  { sub(/m$/, "", v);  return v * 60000 }
+      if (v ~ /h$/)  { sub(/h$/, "", v);  return v * 3600000 }
+      if (v ~ /s$/)  { sub(/s$/, "", v);  return v * 1000 }
+      return v + 0
+    }
+    /Requests\/sec:/ { rps = $2 }
+    /^ *99%/ { p99 = ms($2) }
+    /Non-2xx or 3xx responses:/ { non2xx = $NF }
+    /Socket errors:/ {
+      # Socket errors: connect 0, read 0, write 0, timeout 0
+      gsub(/,/, ""); errs = $4 + $6 + $8 + $10
+    }
+    /^bench_cpu/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); cpu[kv[1]] = kv[2] } }
+    END {
+      if (rps == "") rps = 0
+      printf "%.0f %.2f %d %d %s %s %s\n", rps, p99, non2xx + 0, errs + 0,
+        cpu["server"] + 0, cpu["wrk"] + 0, cpu["machine"] + 0
+    }' "$1"
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+# meets VALUE TARGET: prints "yes"/"NO"
+meets() { awk -v a="$1" -v t="$2" 'BEGIN { print (a != "n/a" && a + 0 >= t) ? "yes" : "NO" }'; }
+
+load_average() { cut -d' ' -f1-3 /proc/loadavg; }

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Runs every load benchmark and writes one Markdown results block to stdout
+# and to tests/bench/results/latest.md.
+#
+# Usage: tests/bench/run-all.sh   (env as for the single scripts: DURATION,
+#        WARMUP, TROUPE_BIN, LMDB_BENCH_BIN, BENCH_TMPDIR; DURATION applies
+#        to both, default 15s for reads and 10s for creates)
+# Exits non-zero if a benchmark failed (its section says why).
+set -euo pipefail
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$BENCH_DIR/common.sh"
+
+"$BENCH_DIR/install-deps.sh"
+
+results_dir=$BENCH_DIR/results
+mkdir -p "$results_dir"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/troupe-bench-all.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+load_start=$(load_average)
+rev=$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [[ -n $(git -C "$REPO_ROOT" status --porcelain --untracked-files=no 2>/dev/null) ]]; then
+  rev+=" (+ uncommitted changes)"
+fi
+troupe_bin=$(find_troupe_bin)
+
+status=0
+section() { # section NAME SCRIPT
+  local name=$1 script=$2 rc=0
+  log "=== $name"
+  "$BENCH_DIR/$script" >"$tmp/$name.md" || rc=$?
+  if ((rc != 0)); then
+    status=1
+    echo $'\n'"**$name failed (exit $rc)**; see the messages on stderr." >>"$tmp/$name.md"
+  fi
+}
+section read read_vs_nginx.sh
+section create create_durability.sh
+load_end=$(load_average)
+
+{
+  echo "## Benchmark results $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo
+  echo "- machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')), $(uname -sr)"
+  echo "- load average (1/5/15 min): $load_start at start, $load_end at end"
+  echo "- git revision: $rev"
+  echo "- troupe binary: ${troupe_bin#"$REPO_ROOT"/}"
+  echo "- wrk $(wrk -v 2>&1 | head -n1 | awk '{ print $2 }'), nginx $(nginx -v 2>&1 | sed 's|.*/||')"
+  echo
+  cat "$tmp/read.md"
+  echo
+  cat "$tmp/create.md"
+} >"$results_dir/latest.md.tmp"
+mv "$results_dir/latest.md.tmp" "$results_dir/latest.md"
+cat "$results_dir/latest.md"
+exit "$status"

@@ -55,6 +55,12 @@ int run_node(const run_options& opts) {
     node.stop();
     return 1;
   }
+  node.metrics().add_collector([&edge](runtime::metrics_registry& reg) {
+    reg.gauge("troupe_http_connections", "Open HTTP connections")
+        .set(static_cast<double>(edge.open_connections()));
+    reg.gauge("troupe_http_in_flight", "HTTP requests being handled")
+        .set(static_cast<double>(edge.in_flight()));
+  });
   log::info("http", "serving on http://", ep.host, ":", edge.port(), " with ",
             cfg.http.io_threads, " I/O threads");
   auto sig = wait_for_signal();

@@ -29,8 +29,8 @@ setter integer_field(Int& out, int64_t min) {
   return [&out, min](const toml::node& node) -> std::string {
     auto value = node.value<int64_t>();
     constexpr auto max = static_cast<uint64_t>(std::numeric_limits<Int>::max());
-    if (!node.is_integer() || !value || *value < min
-        || static_cast<uint64_t>(*value) > max)
+    if (!node.is_integer() || !value || *value < min ||
+        static_cast<uint64_t>(*value) > max)
       return "must be an integer >= " + std::to_string(min);
     out = static_cast<Int>(*value);
     return {};
@@ -41,8 +41,8 @@ setter millis_field(std::chrono::milliseconds& out, int64_t min) {
   return [&out, min](const toml::node& node) -> std::string {
     auto value = node.value<int64_t>();
     if (!node.is_integer() || !value || *value < min)
-      return "must be an integer number of milliseconds >= "
-             + std::to_string(min);
+      return "must be an integer number of milliseconds >= " +
+             std::to_string(min);
     out = std::chrono::milliseconds{*value};
     return {};
   };
@@ -153,46 +153,46 @@ table_spec root_spec(node_config& cfg) {
   auto& r = cfg.runtime;
   auto& pb = cfg.pastebin;
   return {
-    {"cluster", string_field(cfg.cluster)},
-    {"self", string_field(cfg.self)},
-    {"replication_factor", integer_field(cfg.replication_factor, 1)},
-    {"log_level", string_field(cfg.log_level)},
-    {"nodes", nodes_field(cfg.nodes)},
-    {"http",
-     section({{"io_threads", integer_field(h.io_threads, 1)},
-              {"max_header_bytes", integer_field(h.max_header_bytes, 1024)},
-              {"max_body_bytes", integer_field(h.max_body_bytes, 1)},
-              {"request_timeout_ms", millis_field(h.request_timeout, 1)},
-              {"idle_timeout_ms", millis_field(h.idle_timeout, 1)},
-              {"max_connections", integer_field(h.max_connections, 1)},
-              {"shutdown_grace_ms", millis_field(h.shutdown_grace, 0)}},
-             "http")},
-    {"persistence",
-     section({{"durability", durability_field(p.level)},
-              {"map_size_mb", integer_field(p.map_size_mb, 1)},
-              {"max_queue", integer_field(p.max_queue, 1)},
-              {"sync_interval_ms", millis_field(p.sync_interval, 1)},
-              {"compact_after", integer_field(p.compact_after, 1)}},
-             "persistence")},
-    {"runtime",
-     section({{"scheduler_threads", integer_field(r.scheduler_threads, 1)},
-              {"scheduler_policy", string_field(r.scheduler_policy)},
-              {"max_restarts", integer_field(r.max_restarts, 0)},
-              {"restart_period_ms", millis_field(r.restart_period, 1)},
-              {"passivate_after_ms", millis_field(r.passivate_after, 1)},
-              {"max_mailbox", integer_field(r.max_mailbox, 1)},
-              {"fault_injection", bool_field(r.fault_injection)},
-              {"admin_token", string_field(r.admin_token)}},
-             "runtime")},
-    {"pastebin",
-     section({{"shards", integer_field(pb.shards, 1)},
-              {"max_paste_bytes", integer_field(pb.max_paste_bytes, 0)},
-              {"max_url_bytes", integer_field(pb.max_url_bytes, 16)},
-              {"sweep_interval_ms", millis_field(pb.sweep_interval, 1)},
-              {"stats_flush_interval_ms",
-               millis_field(pb.stats_flush_interval, 1)},
-              {"create_retries", integer_field(pb.create_retries, 1)}},
-             "pastebin")},
+      {"cluster", string_field(cfg.cluster)},
+      {"self", string_field(cfg.self)},
+      {"replication_factor", integer_field(cfg.replication_factor, 1)},
+      {"log_level", string_field(cfg.log_level)},
+      {"nodes", nodes_field(cfg.nodes)},
+      {"http",
+       section({{"io_threads", integer_field(h.io_threads, 1)},
+                {"max_header_bytes", integer_field(h.max_header_bytes, 1024)},
+                {"max_body_bytes", integer_field(h.max_body_bytes, 1)},
+                {"request_timeout_ms", millis_field(h.request_timeout, 1)},
+                {"idle_timeout_ms", millis_field(h.idle_timeout, 1)},
+                {"max_connections", integer_field(h.max_connections, 1)},
+                {"shutdown_grace_ms", millis_field(h.shutdown_grace, 0)}},
+               "http")},
+      {"persistence",
+       section({{"durability", durability_field(p.level)},
+                {"map_size_mb", integer_field(p.map_size_mb, 1)},
+                {"max_queue", integer_field(p.max_queue, 1)},
+                {"sync_interval_ms", millis_field(p.sync_interval, 1)},
+                {"compact_after", integer_field(p.compact_after, 1)}},
+               "persistence")},
+      {"runtime",
+       section({{"scheduler_threads", integer_field(r.scheduler_threads, 1)},
+                {"scheduler_policy", string_field(r.scheduler_policy)},
+                {"max_restarts", integer_field(r.max_restarts, 0)},
+                {"restart_period_ms", millis_field(r.restart_period, 1)},
+                {"passivate_after_ms", millis_field(r.passivate_after, 1)},
+                {"max_mailbox", integer_field(r.max_mailbox, 1)},
+                {"fault_injection", bool_field(r.fault_injection)},
+                {"admin_token", string_field(r.admin_token)}},
+               "runtime")},
+      {"pastebin",
+       section({{"shards", integer_field(pb.shards, 1)},
+                {"max_paste_bytes", integer_field(pb.max_paste_bytes, 0)},
+                {"max_url_bytes", integer_field(pb.max_url_bytes, 16)},
+                {"sweep_interval_ms", millis_field(pb.sweep_interval, 1)},
+                {"stats_flush_interval_ms",
+                 millis_field(pb.stats_flush_interval, 1)},
+                {"create_retries", integer_field(pb.create_retries, 1)}},
+               "pastebin")},
   };
 }
 
@@ -271,13 +271,21 @@ load_result load(const std::optional<std::string>& path,
   if (cfg.self.empty())
     return {std::nullopt, origin + ": self: not set; name this node with "
                                    "'self = \"...\"' or --node"};
+  // Flags override the file; the result is validated as a whole.
+  if (flags.log_level)
+    cfg.log_level = *flags.log_level;
   if (auto problem = validate(cfg, origin); !problem.empty())
-    return {std::nullopt, problem};
+    return {std::nullopt,
+            flags.log_level && problem.find(": log_level:") != std::string::npos
+                ? "--log-level: must be debug, info, warning, "
+                  "error or off, got '" +
+                      *flags.log_level + "'"
+                : problem};
   if (flags.http) {
     auto ep = parse_endpoint(*flags.http);
     if (!ep)
-      return {std::nullopt, "--http: must be HOST:PORT, got '" + *flags.http
-                              + "'"};
+      return {std::nullopt,
+              "--http: must be HOST:PORT, got '" + *flags.http + "'"};
     cfg.self_entry().http = *ep;
   }
   if (flags.data_dir) {
@@ -285,8 +293,6 @@ load_result load(const std::optional<std::string>& path,
       return {std::nullopt, "--data-dir: must not be empty"};
     cfg.self_entry().data_dir = *flags.data_dir;
   }
-  if (flags.log_level)
-    cfg.log_level = *flags.log_level;
   return res;
 }
 

@@ -74,8 +74,8 @@ TEST(config, errors_name_file_key_and_problem) {
   EXPECT_EQ(parse_error("[runtime]\nfault_injection = true\n"),
             "t.toml: runtime.admin_token: must be set when fault_injection "
             "is enabled");
-  EXPECT_EQ(parse_error("log_level = \"loud\"\n").rfind("t.toml: log_level:", 0),
-            0u);
+  EXPECT_EQ(
+      parse_error("log_level = \"loud\"\n").rfind("t.toml: log_level:", 0), 0u);
 }
 
 TEST(config, syntax_errors_name_the_line) {
@@ -99,9 +99,9 @@ data_dir = "b"
   EXPECT_EQ(parse_error(text).rfind("t.toml: self:", 0), 0u);
   EXPECT_EQ(parse_error("self = \"c\"\n" + std::string{text}),
             "t.toml: self: node 'c' is not listed in [[nodes]]");
-  auto dup = "self = \"a\"\n" + std::string{text}
-             + "[[nodes]]\nname = \"a\"\nactor = \"h:1\"\nhttp = \"h:2\"\n"
-               "data_dir = \"x\"\n";
+  auto dup = "self = \"a\"\n" + std::string{text} +
+             "[[nodes]]\nname = \"a\"\nactor = \"h:1\"\nhttp = \"h:2\"\n"
+             "data_dir = \"x\"\n";
   EXPECT_EQ(parse_error(dup), "t.toml: nodes[2].name: duplicate node name 'a'");
 }
 
@@ -129,4 +129,18 @@ TEST(config, endpoints) {
   EXPECT_FALSE(parse_endpoint(":80"));
   EXPECT_FALSE(parse_endpoint("h:99999"));
   EXPECT_FALSE(parse_endpoint("h:8x"));
+}
+
+TEST(config, a_bad_log_level_flag_is_an_error) {
+  overrides flags;
+  flags.log_level = "loud";
+  auto res = load(std::nullopt, flags);
+  EXPECT_FALSE(res.config);
+  EXPECT_EQ(res.error,
+            "--log-level: must be debug, info, warning, error or off, got "
+            "'loud'");
+  flags.log_level = "debug";
+  res = load(std::nullopt, flags);
+  ASSERT_TRUE(res.config) << res.error;
+  EXPECT_EQ(res.config->log_level, "debug");
 }

@@ -80,3 +80,18 @@ TEST(json_util, parse_uint) {
   EXPECT_FALSE(parse_uint("+1"));
   EXPECT_FALSE(parse_uint("99999999999999999999"));
 }
+
+TEST(append_json_string, escapes_exactly_what_json_requires) {
+  std::string out;
+  troupe::http::append_json_string(out,
+                                   "a\"b\\c\nd\x01\xc3\xa9\xf0\x9f\x98\x80");
+  EXPECT_EQ(out, "\"a\\\"b\\\\c\\nd\\u0001\xc3\xa9\xf0\x9f\x98\x80\"");
+  // Round trip through a real JSON parser, byte for byte.
+  std::string text;
+  for (int c = 1; c < 128; ++c)
+    text += static_cast<char>(c);
+  text += "h\xc3\xa9llo";
+  out.clear();
+  troupe::http::append_json_string(out, text);
+  EXPECT_EQ(nlohmann::json::parse(out).get<std::string>(), text);
+}

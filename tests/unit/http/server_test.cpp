@@ -120,6 +120,7 @@ struct server_test : ::testing::Test {
 } // namespace
 
 TEST_F(server_test, keep_alive_serves_several_requests_on_one_connection) {
+  cfg.request_timeout = std::chrono::seconds{5}; // slow first spawn (TSan)
   start();
   http_client c{srv->port()};
   ASSERT_TRUE(c.ok());

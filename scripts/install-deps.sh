@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian packages troupe needs to build and test. Idempotent and
+# silent when nothing is missing. Run as root (or with sudo available).
+set -euo pipefail
+
+packages=(
+  g++ make cmake ccache pkg-config curl
+  libcaf-dev            # C++ Actor Framework 0.17.6 (caf_core, caf_io)
+  libboost-dev          # Boost.Beast / Asio 1.74 (header-only)
+  libmsgpack-cxx-dev    # msgpack-c for stored state
+  liblmdb-dev           # LMDB
+  libtomlplusplus-dev   # TOML config
+  nlohmann-json3-dev    # JSON at the HTTP edge
+  libxxhash-dev         # shard placement hashing
+  libssl-dev            # MD5 for shortlinks
+  libcli11-dev          # command line
+  libgtest-dev googletest
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo_cmd=()
+[ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
+echo "troupe: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq >/dev/null
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -128,15 +128,24 @@ void read_paste(request_context& ctx, const caf::actor& region) {
   if (!is_shortlink(*link))
     return bad_request(ctx, "shortlink must be 7 characters of [a-zA-Z0-9]");
   auto kind = static_cast<uint8_t>(paste_kind::paste);
-  ctx.request_then<paste_view>(
-      region, caf::make_message(get_atom::value, *link, kind),
-      [&ctx](paste_view& v) {
-        json body{{"shortlink", v.shortlink},
-                  {"paste_contents", std::move(v.contents)},
-                  {"created_at", format_time(v.created_at)},
-                  {"expiration_length_in_minutes", v.expiration_minutes}};
-        ctx.respond(200, body.dump());
-      });
+  ctx.request_then<paste_view>(region,
+                               caf::make_message(get_atom::value, *link, kind),
+                               [&ctx](paste_view& v) {
+                                 // The hot read path: written directly, not
+                                 // through a JSON DOM.
+                                 std::string body;
+                                 body.reserve(v.contents.size() + 128);
+                                 body += "{\"shortlink\":";
+                                 append_json_string(body, v.shortlink);
+                                 body += ",\"paste_contents\":";
+                                 append_json_string(body, v.contents);
+                                 body += ",\"created_at\":\"";
+                                 body += format_time(v.created_at);
+                                 body += "\",\"expiration_length_in_minutes\":";
+                                 body += std::to_string(v.expiration_minutes);
+                                 body += '}';
+                                 ctx.respond(200, std::move(body));
+                               });
 }
 
 void follow_link(request_context& ctx, const caf::actor& region) {

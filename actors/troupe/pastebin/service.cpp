@@ -25,6 +25,13 @@ std::optional<std::string> key_of(const caf::message& msg) {
   return std::nullopt;
 }
 
+caf::actor service::route(const std::string& shortlink) const {
+  if (status)
+    if (auto shard = status->shard_for(shortlink))
+      return shard;
+  return region;
+}
+
 service start(runtime::node& n, clock_fn now) {
   const auto& cfg = n.config();
   runtime::region_spec spec;
@@ -36,6 +43,7 @@ service start(runtime::node& n, clock_fn now) {
   };
   service result;
   result.region = n.start_region(std::move(spec));
+  result.status = n.regions().back();
   front_settings fs{cfg.pastebin.shards, cfg.pastebin.create_retries,
                     cfg.http.request_timeout, make_shortlink};
   result.front = n.system().spawn(front_actor, result.region, fs);

@@ -25,6 +25,12 @@ struct service {
   caf::actor front;
   /// Routes keyed messages (`(get, shortlink)`, ...) to the owning shard.
   caf::actor region;
+  /// Live view of the region.
+  runtime::region_status_ptr status;
+
+  /// Returns where a message keyed by `shortlink` should go: the owning
+  /// shard directly when it runs here, the region otherwise.
+  caf::actor route(const std::string& shortlink) const;
 };
 
 /// Returns the routing key of a Pastebin message (its shortlink).

@@ -65,7 +65,7 @@ struct persistence_settings {
 /// Settings of the actor runtime.
 struct runtime_settings {
   size_t scheduler_threads = 2;
-  std::string scheduler_policy = "stealing";
+  std::string scheduler_policy = "sharing";
   int max_restarts = 3;
   std::chrono::milliseconds restart_period{10000};
   std::chrono::milliseconds passivate_after{60000};

@@ -167,6 +167,8 @@ void node::stop() {
     caf::anon_send_exit(handle, caf::exit_reason::user_shutdown);
   regions_.clear();
   hosts_.clear();
+  for (auto& status : statuses_)
+    status->publish({});
   system_->await_all_actors_done();
   if (committer_)
     committer_->stop();

@@ -22,6 +22,18 @@ bool region_status::ready() const {
   return true;
 }
 
+caf::actor region_status::shard_for(std::string_view key) const {
+  auto routes = std::atomic_load(&routes_);
+  if (!routes || routes->empty())
+    return {};
+  return (*routes)[shard_of(key, routes->size())];
+}
+
+void region_status::publish(std::vector<caf::actor> shards) {
+  std::atomic_store(&routes_, std::make_shared<const std::vector<caf::actor>>(
+                                  std::move(shards)));
+}
+
 namespace {
 
 struct region_state {
@@ -54,11 +66,13 @@ void spawn_shard(region_actor* self, uint16_t idx) {
   st.status->states[idx] = region_status::loading;
   st.index_of[child.address()] = idx;
   st.shards[idx] = std::move(child);
+  st.status->publish(st.shards);
 }
 
 void on_shard_exit(region_actor* self, uint16_t idx, const caf::error& why) {
   auto& st = self->state;
   st.shards[idx] = nullptr;
+  st.status->publish(st.shards);
   if (!why || why == caf::exit_reason::normal) {
     st.status->states[idx] = region_status::failed;
     return;

@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <caf/actor.hpp>
@@ -47,6 +48,20 @@ struct region_status {
 
   /// Returns whether every shard is up.
   bool ready() const;
+
+  /// Returns the local actor of the shard owning `key`, or an invalid
+  /// handle when it is not running here; callers then go through the
+  /// region. Lets hot paths skip the region's hop (one fewer scheduling
+  /// of an actor per request) without holding node addresses.
+  caf::actor shard_for(std::string_view key) const;
+
+  /// Publishes the current shard actors (the region calls this whenever
+  /// one starts or stops; the node clears it at shutdown).
+  void publish(std::vector<caf::actor> shards);
+
+private:
+  // Swapped whole (std::atomic_load/store on shared_ptr), read lock-free.
+  std::shared_ptr<const std::vector<caf::actor>> routes_;
 };
 
 using region_status_ptr = std::shared_ptr<region_status>;

@@ -31,6 +31,10 @@ TEST(config, shipped_single_toml_equals_the_embedded_default) {
   EXPECT_EQ(cfg.pastebin.max_paste_bytes, def.pastebin.max_paste_bytes);
   EXPECT_EQ(cfg.runtime.max_restarts, def.runtime.max_restarts);
   EXPECT_EQ(cfg.runtime.restart_period, def.runtime.restart_period);
+  EXPECT_EQ(cfg.runtime.scheduler_policy, def.runtime.scheduler_policy);
+  EXPECT_EQ(cfg.runtime.scheduler_threads, def.runtime.scheduler_threads);
+  EXPECT_EQ(cfg.http.io_threads, def.http.io_threads);
+  EXPECT_EQ(cfg.persistence.sync_interval, def.persistence.sync_interval);
   EXPECT_FALSE(cfg.runtime.fault_injection);
 }
 

@@ -121,14 +121,14 @@ void create_url(request_context& ctx, const caf::actor& front,
   create(ctx, front, std::move(in));
 }
 
-void read_paste(request_context& ctx, const caf::actor& region) {
+void read_paste(request_context& ctx, const pastebin::service& svc) {
   auto link = ctx.query("shortlink");
   if (!link)
     return bad_request(ctx, "missing query parameter shortlink");
   if (!is_shortlink(*link))
     return bad_request(ctx, "shortlink must be 7 characters of [a-zA-Z0-9]");
   auto kind = static_cast<uint8_t>(paste_kind::paste);
-  ctx.request_then<paste_view>(region,
+  ctx.request_then<paste_view>(svc.route(*link),
                                caf::make_message(get_atom::value, *link, kind),
                                [&ctx](paste_view& v) {
                                  // The hot read path: written directly, not
@@ -148,13 +148,13 @@ void read_paste(request_context& ctx, const caf::actor& region) {
                                });
 }
 
-void follow_link(request_context& ctx, const caf::actor& region) {
+void follow_link(request_context& ctx, const pastebin::service& svc) {
   const auto& link = ctx.remainder();
   if (!is_shortlink(link))
     return ctx.respond_error(404, "not_found", "no short link " + link);
   auto kind = static_cast<uint8_t>(paste_kind::url);
   ctx.request_then<paste_view>(
-      region, caf::make_message(get_atom::value, link, kind),
+      svc.route(link), caf::make_message(get_atom::value, link, kind),
       [&ctx](paste_view& v) { ctx.redirect(301, std::move(v.contents)); });
 }
 
@@ -192,7 +192,6 @@ void read_stats(request_context& ctx, const caf::actor& front) {
 void add_pastebin(router& r, const pastebin::service& svc,
                   const config::node_config& cfg) {
   auto front = svc.front;
-  auto region = svc.region;
   auto max_paste = cfg.pastebin.max_paste_bytes;
   auto max_url = cfg.pastebin.max_url_bytes;
   r.add(method::post, "/pastebin/api/v1/paste",
@@ -200,7 +199,7 @@ void add_pastebin(router& r, const pastebin::service& svc,
           create_paste(ctx, front, max_paste);
         });
   r.add(method::get, "/pastebin/api/v1/paste",
-        [region](request_context& ctx) { read_paste(ctx, region); });
+        [svc](request_context& ctx) { read_paste(ctx, svc); });
   r.add(method::get, "/pastebin/api/v1/stats",
         [front](request_context& ctx) { read_stats(ctx, front); });
   r.add(method::post, "/pastebin/api/v1/url",
@@ -209,8 +208,7 @@ void add_pastebin(router& r, const pastebin::service& svc,
         });
   r.add_prefix(
       method::get, "/s/",
-      [region](request_context& ctx) { follow_link(ctx, region); },
-      "/s/:shortlink");
+      [svc](request_context& ctx) { follow_link(ctx, svc); }, "/s/:shortlink");
 }
 
 } // namespace troupe::http::routes

@@ -19,6 +19,15 @@ struct front_state {
   caf::actor region;
   front_settings cfg;
   uint64_t nonce;
+  runtime::region_status_ptr status;
+
+  /// The local shard owning `key`, else the region.
+  caf::actor route(const std::string& key) const {
+    if (status)
+      if (auto shard = status->shard_for(key))
+        return shard;
+    return region;
+  }
 };
 
 using state_ptr = std::shared_ptr<front_state>;
@@ -32,7 +41,7 @@ bool is_conflict(const caf::error& err) {
 void try_create(caf::event_based_actor* self, state_ptr st, paste_input in,
                 caf::response_promise rp, int attempt) {
   auto link = st->cfg.make_link(in.client, in.created_at, st->nonce++);
-  self->request(st->region, st->cfg.timeout, create_atom::value, link, in)
+  self->request(st->route(link), st->cfg.timeout, create_atom::value, link, in)
       .then([rp](const std::string& created) mutable { rp.deliver(created); },
             [self, st, in, rp, attempt](caf::error& err) mutable {
               if (is_conflict(err) && attempt + 1 < st->cfg.create_retries) {
@@ -83,11 +92,14 @@ void gather_stats(caf::event_based_actor* self, state_ptr st,
 } // namespace
 
 caf::behavior front_actor(caf::event_based_actor* self, caf::actor region,
-                          front_settings cfg) {
+                          front_settings cfg,
+                          runtime::region_status_ptr status) {
   std::random_device rd;
   auto seed = (static_cast<uint64_t>(rd()) << 32) | rd();
-  auto st =
-      std::make_shared<front_state>(front_state{std::move(region), cfg, seed});
+  if (!cfg.make_link)
+    cfg.make_link = make_shortlink;
+  auto st = std::make_shared<front_state>(
+      front_state{std::move(region), std::move(cfg), seed, std::move(status)});
   return {
       [self, st](create_atom, paste_input& in) {
         auto rp = self->make_response_promise();

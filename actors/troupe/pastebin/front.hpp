@@ -8,6 +8,8 @@
 #include <caf/behavior.hpp>
 #include <caf/event_based_actor.hpp>
 
+#include "troupe/runtime/region.hpp"
+
 namespace troupe::pastebin {
 
 /// Settings of the front actor.
@@ -24,7 +26,9 @@ struct front_settings {
 
 /// The keyless entry point of the service: picks shortlinks for new pastes
 /// (retrying on collision) and gathers monthly stats from every shard.
+/// `status` (optional) lets creates go straight to a local shard.
 caf::behavior front_actor(caf::event_based_actor* self, caf::actor region,
-                          front_settings cfg);
+                          front_settings cfg,
+                          runtime::region_status_ptr status = nullptr);
 
 } // namespace troupe::pastebin

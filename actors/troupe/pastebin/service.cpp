@@ -46,7 +46,8 @@ service start(runtime::node& n, clock_fn now) {
   result.status = n.regions().back();
   front_settings fs{cfg.pastebin.shards, cfg.pastebin.create_retries,
                     cfg.http.request_timeout, make_shortlink};
-  result.front = n.system().spawn(front_actor, result.region, fs);
+  result.front =
+      n.system().spawn(front_actor, result.region, fs, result.status);
   n.manage(result.front);
   return result;
 }

@@ -126,7 +126,8 @@ TEST_F(pastebin_service, collisions_are_retried_then_reported) {
                       return ++*first <= 3 ? std::string{"collide"}
                                            : std::string{"freshly"};
                     }};
-  auto front = node->system().spawn(front_actor, svc.region, fs);
+  auto front = node->system().spawn(front_actor, svc.region, fs,
+                                    runtime::region_status_ptr{});
   node->manage(front);
   paste_input in{"x", 0, paste, "c", t0};
   EXPECT_EQ(*ask<std::string>(*node, front, create_atom::value, in), "collide");
@@ -135,7 +136,8 @@ TEST_F(pastebin_service, collisions_are_retried_then_reported) {
   front_settings stuck{4, 3, 5s, [](const std::string&, int64_t, uint64_t) {
                          return std::string{"collide"};
                        }};
-  auto stuck_front = node->system().spawn(front_actor, svc.region, stuck);
+  auto stuck_front =
+      node->system().spawn(front_actor, svc.region, stuck, svc.status);
   node->manage(stuck_front);
   auto res = ask<std::string>(*node, stuck_front, create_atom::value, in);
   ASSERT_FALSE(res);

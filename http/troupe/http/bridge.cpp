@@ -1,6 +1,7 @@
 #include "troupe/http/bridge.hpp"
 
-#include <queue>
+#include <deque>
+#include <mutex>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -23,6 +24,7 @@ using clock_type = std::chrono::steady_clock;
 struct bridge::impl {
   struct entry {
     clock_type::time_point deadline;
+    std::shared_ptr<void> keep; // outlives `f`
     reply_fn f;
   };
   using deadline_entry = std::pair<clock_type::time_point, uint64_t>;
@@ -40,13 +42,30 @@ struct bridge::impl {
   uint64_t next_id = 1;
   bool down = false;
   std::unordered_map<uint64_t, entry> pending;
+  // Replies handed over by CAF threads, drained on the I/O thread. One post
+  // per batch: while a drain is scheduled, further replies only queue up.
+  std::mutex inbox_mtx;
+  std::vector<caf::mailbox_element_ptr> inbox;
+  bool drain_scheduled = false;
+  // Drained batch, reused to keep its capacity.
+  std::vector<caf::mailbox_element_ptr> batch;
   // Lazy deletion: ids answered before their deadline stay here until then.
-  std::priority_queue<deadline_entry, std::vector<deadline_entry>,
-                      std::greater<deadline_entry>>
+  // One FIFO per distinct timeout: deadlines of equal timeouts only grow, so
+  // each queue is sorted without a heap (one timeout is the common case).
+  std::vector<std::pair<std::chrono::milliseconds, std::deque<deadline_entry>>>
       deadlines;
 
+  std::deque<deadline_entry>& deadlines_for(std::chrono::milliseconds t) {
+    for (auto& [timeout, queue] : deadlines)
+      if (timeout == t)
+        return queue;
+    deadlines.emplace_back(t, std::deque<deadline_entry>{});
+    return deadlines.back().second;
+  }
+
   void send(const caf::strong_actor_ptr& dest, caf::message msg,
-            std::chrono::milliseconds timeout, reply_fn f) {
+            std::chrono::milliseconds timeout, reply_fn f,
+            std::shared_ptr<void> keep) {
     if (down) {
       f(runtime::make_error(runtime::errc::unavailable,
                             "server shutting down"));
@@ -61,8 +80,8 @@ struct bridge::impl {
       id = next_id++;
     auto mid = caf::make_message_id<caf::message_priority::normal>(id);
     auto deadline = clock_type::now() + timeout;
-    pending.emplace(id, entry{deadline, std::move(f)});
-    deadlines.emplace(deadline, id);
+    pending.emplace(id, entry{deadline, std::move(keep), std::move(f)});
+    deadlines_for(timeout).emplace_back(deadline, id);
     dest->enqueue(caf::make_mailbox_element(companion, mid, {}, std::move(msg)),
                   nullptr);
   }
@@ -73,6 +92,8 @@ struct bridge::impl {
     auto i = pending.find(e.mid.request_id().integer_value());
     if (i == pending.end())
       return; // timed out already
+    // `keep` outlives `f`.
+    auto keep = std::move(i->second.keep);
     auto f = std::move(i->second.f);
     pending.erase(i);
     auto msg = e.move_content_to_message();
@@ -82,17 +103,47 @@ struct bridge::impl {
       f(std::move(msg));
   }
 
+  /// Queues `ptr` (CAF thread); returns whether a drain must be posted.
+  bool push(caf::mailbox_element_ptr ptr) {
+    std::lock_guard<std::mutex> guard{inbox_mtx};
+    inbox.push_back(std::move(ptr));
+    if (drain_scheduled)
+      return false;
+    drain_scheduled = true;
+    return true;
+  }
+
+  /// Handles every queued reply (I/O thread).
+  void drain() {
+    {
+      std::lock_guard<std::mutex> guard{inbox_mtx};
+      batch.swap(inbox);
+      drain_scheduled = false;
+    }
+    for (auto& ptr : batch)
+      if (!down)
+        handle(*ptr);
+    batch.clear();
+  }
+
   void tick() {
     auto now = clock_type::now();
-    while (!deadlines.empty() && deadlines.top().first <= now) {
-      auto id = deadlines.top().second;
-      deadlines.pop();
-      auto i = pending.find(id);
-      if (i == pending.end())
-        continue;
-      auto f = std::move(i->second.f);
-      pending.erase(i);
-      f(caf::make_error(caf::sec::request_timeout));
+    // By index: a callback may send again and add a queue.
+    for (size_t k = 0; k < deadlines.size(); ++k) {
+      for (;;) {
+        auto& queue = deadlines[k].second;
+        if (queue.empty() || queue.front().first > now)
+          break;
+        auto id = queue.front().second;
+        queue.pop_front();
+        auto i = pending.find(id);
+        if (i == pending.end())
+          continue;
+        auto keep = std::move(i->second.keep);
+        auto f = std::move(i->second.f);
+        pending.erase(i);
+        f(caf::make_error(caf::sec::request_timeout));
+      }
     }
   }
 };
@@ -107,11 +158,12 @@ bridge::bridge(caf::actor_system& sys, post_fn post)
   auto post_fun = impl_->post;
   impl_->self->on_enqueue([weak, post_fun](caf::mailbox_element_ptr ptr) {
     // Runs on a CAF thread: hop over to the I/O thread.
-    std::shared_ptr<caf::mailbox_element> elem{ptr.release(),
-                                               caf::detail::disposer{}};
-    post_fun([weak, elem] {
-      if (auto st = weak.lock(); st && !st->down)
-        st->handle(*elem);
+    auto st = weak.lock();
+    if (!st || !st->push(std::move(ptr)))
+      return;
+    post_fun([weak] {
+      if (auto st = weak.lock())
+        st->drain();
     });
   });
 }
@@ -125,15 +177,16 @@ void bridge::bind_to_this_thread() {
 }
 
 void bridge::request(const caf::strong_actor_ptr& dest, caf::message msg,
-                     std::chrono::milliseconds timeout, reply_fn f) {
+                     std::chrono::milliseconds timeout, reply_fn f,
+                     std::shared_ptr<void> keep) {
   if (std::this_thread::get_id() == impl_->owner) {
-    impl_->send(dest, std::move(msg), timeout, std::move(f));
+    impl_->send(dest, std::move(msg), timeout, std::move(f), std::move(keep));
     return;
   }
   std::weak_ptr<impl> weak = impl_;
-  impl_->post([weak, dest, msg, timeout, f]() mutable {
+  impl_->post([weak, dest, msg, timeout, f, keep]() mutable {
     if (auto st = weak.lock())
-      st->send(dest, std::move(msg), timeout, std::move(f));
+      st->send(dest, std::move(msg), timeout, std::move(f), std::move(keep));
   });
 }
 

@@ -57,8 +57,10 @@ public:
   /// Sends `msg` to `dest` as a request; `f` runs exactly once on the I/O
   /// thread with the reply, `sec::request_timeout` after `timeout`, or
   /// `unavailable` at shutdown. Callable from any thread.
+  /// `keep` (may be null) stays alive until `f` has run.
   void request(const caf::strong_actor_ptr& dest, caf::message msg,
-               std::chrono::milliseconds timeout, reply_fn f);
+               std::chrono::milliseconds timeout, reply_fn f,
+               std::shared_ptr<void> keep = nullptr);
 
   /// Fails expired requests; called by the I/O thread's periodic timer.
   void tick();

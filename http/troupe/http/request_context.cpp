@@ -80,12 +80,10 @@ void request_context::redirect(unsigned status, std::string location) {
 
 void request_context::request_impl(caf::strong_actor_ptr dest, caf::message msg,
                                    reply_fn on_reply) {
-  // The callback owns the context, so handlers may capture `ctx` by
-  // reference.
-  auto self = shared_from_this();
-  bridge_->request(dest, std::move(msg), request_timeout_,
-                   [self, f = std::move(on_reply)](
-                       caf::expected<caf::message> r) { f(std::move(r)); });
+  // The bridge keeps the context alive until the callback ran, so handlers
+  // may capture `ctx` by reference.
+  bridge_->request(dest, std::move(msg), request_timeout_, std::move(on_reply),
+                   shared_from_this());
 }
 
 } // namespace troupe::http

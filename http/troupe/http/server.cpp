@@ -35,8 +35,8 @@ struct server::impl {
     auto& target = *workers[next_worker];
     next_worker = (next_worker + 1) % workers.size();
     acceptor->async_accept(
-        target.ioc,
-        [this, &target](boost::system::error_code ec, tcp::socket socket) {
+        target.ioc.get_executor(),
+        [this, &target](boost::system::error_code ec, socket_type socket) {
           if (ec == net::error::operation_aborted || !acceptor->is_open())
             return;
           if (!ec)
@@ -45,7 +45,7 @@ struct server::impl {
         });
   }
 
-  void hand_over(io_worker& target, tcp::socket socket) {
+  void hand_over(io_worker& target, socket_type socket) {
     socket.set_option(tcp::no_delay{true}, ignored_ec);
     auto open = shared.open_connections.fetch_add(1) + 1;
     bool reject = open > shared.cfg.max_connections;

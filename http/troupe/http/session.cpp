@@ -1,6 +1,9 @@
 #include "troupe/http/session.hpp"
 
+#include <array>
+
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
@@ -58,6 +61,13 @@ void io_worker::schedule_tick() {
 
 void io_worker::record(std::string_view route, std::string_view method,
                        unsigned status, double seconds) {
+  for (auto& slot : slots_) {
+    if (slot.status == status && slot.route == route && slot.method == method) {
+      slot.counter->inc();
+      slot.histogram->observe(seconds);
+      return;
+    }
+  }
   auto status_str = std::to_string(status);
   std::string key{route};
   key += '\0';
@@ -79,6 +89,10 @@ void io_worker::record(std::string_view route, std::string_view method,
                                   {{"route", std::string{route}}},
                                   runtime::default_latency_buckets());
   h->observe(seconds);
+  constexpr size_t max_slots = 16;
+  if (slots_.size() < max_slots)
+    slots_.push_back(
+        metric_slot{std::string{route}, std::string{method}, status, c, h});
 }
 
 // -- session ------------------------------------------------------------------
@@ -87,13 +101,22 @@ namespace {
 
 class session_sink : public response_sink {
 public:
+  /// Created on the session's I/O thread.
   session_sink(std::weak_ptr<session> s, std::shared_ptr<io_gate> g,
                uint64_t seq)
-      : session_(std::move(s)), gate_(std::move(g)), seq_(seq) {
+      : session_(std::move(s)), gate_(std::move(g)),
+        owner_(std::this_thread::get_id()), seq_(seq) {
     // nop
   }
 
   void deliver(http_response res) override {
+    // On the owning I/O thread (a reply callback of the bridge or the handler
+    // itself), write at once: initiating the write never completes inline.
+    if (std::this_thread::get_id() == owner_) {
+      if (auto ptr = session_.lock())
+        ptr->on_response(seq_, std::move(res));
+      return;
+    }
     gate_->post([s = session_, seq = seq_, res = std::move(res)]() mutable {
       if (auto ptr = s.lock())
         ptr->on_response(seq, std::move(res));
@@ -103,6 +126,7 @@ public:
 private:
   std::weak_ptr<session> session_;
   std::shared_ptr<io_gate> gate_;
+  std::thread::id owner_;
   uint64_t seq_;
 };
 
@@ -116,11 +140,11 @@ std::string_view trim(std::string_view x) {
 
 } // namespace
 
-session::session(io_worker& w, net::ip::tcp::socket socket, bool reject)
-    : worker_(w), stream_(std::move(socket)), reject_(reject),
-      counted_(!reject) {
+session::session(io_worker& w, socket_type socket, bool reject)
+    : worker_(w), socket_(std::move(socket)), timer_(w.ioc.get_executor()),
+      reject_(reject), counted_(!reject) {
   beast::error_code ec;
-  auto ep = stream_.socket().remote_endpoint(ec);
+  auto ep = socket_.remote_endpoint(ec);
   if (!ec)
     client_address_ = ep.address().to_string();
 }
@@ -148,9 +172,9 @@ void session::do_read() {
   parser_->header_limit(
       static_cast<std::uint32_t>(worker_.shared.cfg.max_header_bytes));
   parser_->body_limit(worker_.shared.cfg.max_body_bytes);
-  stream_.expires_after(worker_.shared.cfg.idle_timeout);
+  set_deadline(clock_type::now() + worker_.shared.cfg.idle_timeout);
   bhttp::async_read_header(
-      stream_, buffer_, *parser_,
+      socket_, buffer_, *parser_,
       [self = shared_from_this()](beast::error_code ec, size_t) {
         self->on_header(ec);
       });
@@ -165,7 +189,7 @@ void session::on_header(beast::error_code ec) {
   if (beast::iequals(trim(expect), "100-continue")) {
     continue_ = {bhttp::status::continue_, 11};
     bhttp::async_write(
-        stream_, continue_,
+        socket_, continue_,
         [self = shared_from_this()](beast::error_code ec, size_t) {
           if (ec)
             return; // connection gone
@@ -173,12 +197,14 @@ void session::on_header(beast::error_code ec) {
         });
     return;
   }
+  if (parser_->is_done())
+    return on_body({}); // no body: skip a read that would only post
   read_body();
 }
 
 void session::read_body() {
-  stream_.expires_after(worker_.shared.cfg.idle_timeout);
-  bhttp::async_read(stream_, buffer_, *parser_,
+  set_deadline(clock_type::now() + worker_.shared.cfg.idle_timeout);
+  bhttp::async_read(socket_, buffer_, *parser_,
                     [self = shared_from_this()](beast::error_code ec, size_t) {
                       self->on_body(ec);
                     });
@@ -202,7 +228,7 @@ void session::on_body(beast::error_code ec) {
   if (ec) {
     // EOF, reset, idle timeout: nothing to answer.
     beast::error_code ignored;
-    stream_.socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
+    socket_.shutdown(net::ip::tcp::socket::shutdown_both, ignored);
     return;
   }
   dispatch();
@@ -225,13 +251,14 @@ void session::dispatch() {
   ++seq_;
   in_flight_ = true;
   worker_.shared.in_flight.fetch_add(1);
-  stream_.expires_never(); // the bridge enforces the request timeout
+  // The bridge enforces the request timeout.
+  set_deadline(clock_type::time_point::max());
   auto self = shared_from_this();
-  worker_.dispatched.insert(self);
+  hold();
   auto sink = std::make_shared<session_sink>(self, worker_.gate, seq_);
-  route_ = std::string{worker_.shared.routes.dispatch(
-      std::move(out), std::move(sink), &worker_.br,
-      worker_.shared.cfg.request_timeout)};
+  route_ = worker_.shared.routes.dispatch(std::move(out), std::move(sink),
+                                          &worker_.br,
+                                          worker_.shared.cfg.request_timeout);
 }
 
 void session::on_response(uint64_t seq, http_response res) {
@@ -251,35 +278,56 @@ void session::fail_request(unsigned status, std::string_view code,
 }
 
 void session::write(http_response res, bool dispatched) {
+  // Serialized by hand: one buffer for the head, one for the body, written
+  // with one gathered send, without Beast's per-field allocations.
   bool close = res.close || !keep_alive_;
-  res_ = {};
-  res_.version(11);
-  res_.result(res.status);
-  res_.set(bhttp::field::server, "troupe");
-  if (!res.content_type.empty())
-    res_.set(bhttp::field::content_type, res.content_type);
-  for (auto& [k, v] : res.headers)
-    res_.insert(k, v);
-  res_.body() = std::move(res.body);
-  res_.keep_alive(!close);
-  res_.prepare_payload();
-  stream_.expires_after(worker_.shared.cfg.idle_timeout);
-  bhttp::async_write(stream_, res_,
-                     [self = shared_from_this(), close,
-                      dispatched](beast::error_code ec, size_t) {
-                       self->on_write(ec, close, dispatched);
-                     });
+  status_ = res.status;
+  head_.clear();
+  head_ += "HTTP/1.1 ";
+  head_ += std::to_string(res.status);
+  head_ += ' ';
+  head_ += bhttp::obsolete_reason(static_cast<bhttp::status>(res.status));
+  head_ += "\r\nServer: troupe\r\n";
+  if (!res.content_type.empty()) {
+    head_ += "Content-Type: ";
+    head_ += res.content_type;
+    head_ += "\r\n";
+  }
+  for (auto& [k, v] : res.headers) {
+    head_ += k;
+    head_ += ": ";
+    head_ += v;
+    head_ += "\r\n";
+  }
+  // 1xx, 204 and 304 carry neither a body nor a length.
+  bool bodyless = res.status < 200 || res.status == 204 || res.status == 304;
+  body_ = bodyless ? std::string{} : std::move(res.body);
+  if (!bodyless) {
+    head_ += "Content-Length: ";
+    head_ += std::to_string(body_.size());
+    head_ += "\r\n";
+  }
+  if (close)
+    head_ += "Connection: close\r\n";
+  head_ += "\r\n";
+  set_deadline(clock_type::now() + worker_.shared.cfg.idle_timeout);
+  std::array<net::const_buffer, 2> bufs{net::buffer(head_), net::buffer(body_)};
+  net::async_write(socket_, bufs,
+                   [self = shared_from_this(), close,
+                    dispatched](beast::error_code ec, size_t) {
+                     self->on_write(ec, close, dispatched);
+                   });
 }
 
 void session::on_write(beast::error_code ec, bool close, bool dispatched) {
   auto seconds = std::chrono::duration<double>(clock_type::now() - started_);
-  worker_.record(route_, method_, res_.result_int(), seconds.count());
+  worker_.record(route_, method_, status_, seconds.count());
   if (dispatched) {
     in_flight_ = false;
     worker_.shared.in_flight.fetch_sub(1);
-    // Keep `this` alive past the erase.
+    // Keep `this` alive past the release.
     auto self = shared_from_this();
-    worker_.dispatched.erase(self);
+    release_hold();
   }
   if (ec)
     return;
@@ -292,19 +340,65 @@ void session::close_gracefully() {
   // Half-close, then drain what the client still sends, so the kernel does
   // not answer unread data with a reset that could destroy our response.
   beast::error_code ignored;
-  stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
-  stream_.expires_after(std::chrono::seconds{2});
+  socket_.shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+  set_deadline(clock_type::now() + std::chrono::seconds{2});
   drain_buf_.resize(16 * 1024);
   drain();
 }
 
 void session::drain() {
-  stream_.async_read_some(
+  socket_.async_read_some(
       net::buffer(drain_buf_),
       [self = shared_from_this()](beast::error_code ec, size_t) {
         if (!ec)
           self->drain();
       });
+}
+
+void session::hold() {
+  held_at_ = worker_.dispatched.size();
+  worker_.dispatched.push_back(shared_from_this());
+}
+
+void session::release_hold() {
+  auto& vec = worker_.dispatched;
+  if (held_at_ >= vec.size() || vec[held_at_].get() != this)
+    return; // not held (cleared at shutdown)
+  if (held_at_ + 1 != vec.size()) {
+    vec[held_at_] = std::move(vec.back());
+    vec[held_at_]->held_at_ = held_at_;
+  }
+  vec.pop_back();
+}
+
+void session::set_deadline(clock_type::time_point at) {
+  deadline_ = at;
+  if (at == clock_type::time_point::max() || (timer_armed_ && timer_at_ <= at))
+    return; // the pending wait fires first and re-arms for `deadline_`
+  arm_timer(at);
+}
+
+void session::arm_timer(clock_type::time_point at) {
+  timer_armed_ = true;
+  timer_at_ = at;
+  timer_.expires_at(at); // cancels a pending wait
+  timer_.async_wait([weak = weak_from_this()](beast::error_code ec) {
+    if (ec)
+      return; // cancelled or replaced
+    if (auto self = weak.lock())
+      self->on_timer();
+  });
+}
+
+void session::on_timer() {
+  timer_armed_ = false;
+  if (deadline_ == clock_type::time_point::max())
+    return; // no limit now; the next `set_deadline` arms again
+  if (clock_type::now() < deadline_)
+    return arm_timer(deadline_);
+  // Idle or too slow: closing fails the pending read or write.
+  beast::error_code ignored;
+  socket_.close(ignored);
 }
 
 } // namespace troupe::http

@@ -11,14 +11,15 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
-#include <unordered_set>
+#include <vector>
 
+#include <boost/asio/basic_stream_socket.hpp>
+#include <boost/asio/basic_waitable_timer.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -32,6 +33,18 @@
 namespace troupe::http {
 
 class session;
+
+/// Socket of one connection, bound to its I/O thread's io_context (no
+/// type-erased executor).
+using socket_type =
+    boost::asio::basic_stream_socket<boost::asio::ip::tcp,
+                                     boost::asio::io_context::executor_type>;
+
+/// Timer bound to one I/O thread's io_context.
+using timer_type = boost::asio::basic_waitable_timer<
+    std::chrono::steady_clock,
+    boost::asio::wait_traits<std::chrono::steady_clock>,
+    boost::asio::io_context::executor_type>;
 
 /// Posts work onto one io_context until closed; thread-safe. Lets foreign
 /// threads answer requests without touching a destroyed io_context.
@@ -73,8 +86,9 @@ struct io_worker {
   bridge br;
   boost::asio::steady_timer ticker;
   std::thread thread;
-  /// Sessions waiting for a handler's response (owned here meanwhile).
-  std::unordered_set<std::shared_ptr<session>> dispatched;
+  /// Sessions waiting for a handler's response (owned here meanwhile);
+  /// unordered, each session knows its index.
+  std::vector<std::shared_ptr<session>> dispatched;
 
   /// Records one answered request in the metrics (cached per thread).
   void record(std::string_view route, std::string_view method, unsigned status,
@@ -85,6 +99,18 @@ struct io_worker {
 
 private:
   void schedule_tick();
+
+  /// One recently used (route, method, status) with its metrics.
+  struct metric_slot {
+    std::string route;
+    std::string method;
+    unsigned status;
+    runtime::metric_counter* counter;
+    runtime::metric_histogram* histogram;
+  };
+
+  /// Small flat cache in front of the maps; checked linearly.
+  std::vector<metric_slot> slots_;
   std::unordered_map<std::string, runtime::metric_counter*> counters_;
   std::unordered_map<std::string, runtime::metric_histogram*> histograms_;
 };
@@ -94,7 +120,7 @@ private:
 class session : public std::enable_shared_from_this<session> {
 public:
   /// Takes the socket; `reject` answers 503 (connection cap) and closes.
-  session(io_worker& w, boost::asio::ip::tcp::socket socket, bool reject);
+  session(io_worker& w, socket_type socket, bool reject);
 
   ~session();
 
@@ -116,14 +142,33 @@ private:
   void on_write(boost::beast::error_code ec, bool close, bool dispatched);
   void close_gracefully();
   void drain();
+  void hold();
+  void release_hold();
+  void set_deadline(std::chrono::steady_clock::time_point at);
+  void arm_timer(std::chrono::steady_clock::time_point at);
+  void on_timer();
 
   io_worker& worker_;
-  boost::beast::tcp_stream stream_;
+  socket_type socket_;
+  /// Fires lazily: moving `deadline_` later costs no timer operation; the
+  /// timer re-arms itself for the current deadline when it fires early.
+  timer_type timer_;
+  /// The connection is closed once this passes (max: no limit).
+  std::chrono::steady_clock::time_point deadline_ =
+      std::chrono::steady_clock::time_point::max();
+  /// When the pending timer wait, if any, expires.
+  std::chrono::steady_clock::time_point timer_at_;
+  bool timer_armed_ = false;
   boost::beast::flat_buffer buffer_;
   std::optional<
       boost::beast::http::request_parser<boost::beast::http::string_body>>
       parser_;
-  boost::beast::http::response<boost::beast::http::string_body> res_;
+  /// Status line and header fields of the response being written.
+  std::string head_;
+  /// Body of the response being written.
+  std::string body_;
+  /// Status of the response being written.
+  unsigned status_ = 0;
   boost::beast::http::response<boost::beast::http::empty_body> continue_;
   std::string client_address_;
   std::string drain_buf_;
@@ -132,7 +177,10 @@ private:
   bool keep_alive_ = true;
   bool in_flight_ = false;
   uint64_t seq_ = 0;
-  std::string route_;
+  /// Position in `worker_.dispatched` while held there.
+  size_t held_at_ = 0;
+  /// Metrics label of the current request (a router name or a literal).
+  std::string_view route_;
   std::string method_;
   std::chrono::steady_clock::time_point started_;
 };

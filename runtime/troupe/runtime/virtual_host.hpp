@@ -37,6 +37,8 @@ struct virtual_spec {
 /// entity that crashes is re-activated by its next message, from its durable
 /// state, within the restart intensity. Messages that arrive while their
 /// entity passivates wait in a bounded buffer and go to the next activation.
+/// A message that races a crash (it reaches the host before the crashed
+/// entity's exit does) fails with `request_receiver_down` (HTTP 503).
 /// `(count)` returns the number of active entities.
 caf::actor spawn_virtual_host(caf::actor_system& sys, virtual_spec spec);
 

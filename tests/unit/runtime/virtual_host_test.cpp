@@ -106,6 +106,15 @@ uint64_t active(runtime::node& n, const caf::actor& host) {
   return *ask<uint64_t>(n, host, runtime::count_atom::value);
 }
 
+/// Crashes the entity `key`, the only active one, and waits until its host
+/// has seen the exit (a message racing the exit would reach the dead actor).
+void crash(runtime::node& n, const caf::actor& host, const std::string& key) {
+  EXPECT_FALSE(ask<int64_t>(n, host, boom_atom::value, key));
+  for (int i = 0; i < 500 && active(n, host) != 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds{2});
+  EXPECT_EQ(active(n, host), 0u);
+}
+
 } // namespace
 
 TEST(virtual_host, activates_on_first_message_only) {
@@ -138,7 +147,7 @@ TEST(virtual_host, crashed_entity_comes_back_from_durable_state) {
   test::test_node n;
   auto host = n->start_virtual(spec(*n));
   EXPECT_EQ(*ask<int64_t>(*n, host, add_atom::value, "dave", int64_t{3}), 3);
-  EXPECT_FALSE(ask<int64_t>(*n, host, boom_atom::value, "dave"));
+  crash(*n, host, "dave");
   EXPECT_EQ(*ask<int64_t>(*n, host, add_atom::value, "dave", int64_t{1}), 4);
 }
 
@@ -147,8 +156,8 @@ TEST(virtual_host, crashing_too_often_disables_the_entity) {
   auto s = spec(*n);
   s.max_restarts = 1;
   auto host = n->start_virtual(s);
-  EXPECT_FALSE(ask<int64_t>(*n, host, boom_atom::value, "eve"));
-  EXPECT_FALSE(ask<int64_t>(*n, host, boom_atom::value, "eve"));
+  crash(*n, host, "eve");
+  crash(*n, host, "eve");
   auto res = ask<int64_t>(*n, host, add_atom::value, "eve", int64_t{1});
   ASSERT_FALSE(res);
   EXPECT_EQ(*ask<int64_t>(*n, host, add_atom::value, "frank", int64_t{1}), 1);

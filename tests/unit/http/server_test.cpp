@@ -334,3 +334,27 @@ TEST_F(server_test, stop_with_pending_requests_is_clean) {
   srv->stop();
   EXPECT_EQ(srv->in_flight(), 0u);
 }
+
+TEST_F(server_test,
+       idle_and_slow_connections_are_closed_after_the_idle_timeout) {
+  cfg.idle_timeout = std::chrono::milliseconds{300};
+  start();
+  // An idle keep-alive connection, after one answered request.
+  http_client idle{srv->port()};
+  ASSERT_TRUE(idle.send_raw("GET /echo?msg=x HTTP/1.1\r\nHost: t\r\n\r\n"));
+  auto reply = idle.read_reply();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 200);
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(idle.closed_by_peer());
+  auto waited = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(waited, std::chrono::milliseconds{250});
+  // A client that never finishes its request head.
+  http_client slow{srv->port()};
+  ASSERT_TRUE(slow.send_raw("GET /echo HTTP/1.1\r\nHost:"));
+  EXPECT_TRUE(slow.closed_by_peer());
+  // A fresh connection is still served.
+  http_client fresh{srv->port()};
+  ASSERT_TRUE(fresh.send_raw("GET /echo?msg=y HTTP/1.1\r\nHost: t\r\n\r\n"));
+  ASSERT_TRUE(fresh.read_reply());
+}

@@ -20,6 +20,8 @@
 using namespace troupe;
 using namespace std::chrono_literals;
 
+using troupe::test::ask;
+
 namespace {
 
 using add_atom = caf::atom_constant<caf::atom("add")>;
@@ -80,16 +82,6 @@ std::optional<std::string> counter_key(const caf::message& msg) {
 
 runtime::region_spec counter_spec() {
   return runtime::region_spec{"counter", 4, counter_key, counter};
-}
-
-template <class T, class... Ts>
-caf::expected<T> ask(runtime::node& n, const caf::actor& dest, Ts&&... xs) {
-  caf::scoped_actor self{n.system()};
-  caf::expected<T> result{caf::sec::none};
-  self->request(dest, caf::infinite, std::forward<Ts>(xs)...)
-      .receive([&](T& x) { result = std::move(x); },
-               [&](caf::error& err) { result = std::move(err); });
-  return result;
 }
 
 void wait_until(const std::function<bool()>& pred) {

@@ -5,6 +5,8 @@
 #include <memory>
 #include <string>
 
+#include <caf/scoped_actor.hpp>
+
 #include "troupe/config/config.hpp"
 #include "troupe/runtime/node.hpp"
 
@@ -61,5 +63,17 @@ private:
   config::node_config cfg_;
   std::unique_ptr<runtime::node> node_;
 };
+
+/// Sends a request from a blocking helper actor and waits for the reply
+/// (tests only: never block on a hot path, see CAF-NOTES).
+template <class T, class... Ts>
+caf::expected<T> ask(runtime::node& n, const caf::actor& dest, Ts&&... xs) {
+  caf::scoped_actor self{n.system()};
+  caf::expected<T> result{caf::sec::none};
+  self->request(dest, caf::infinite, std::forward<Ts>(xs)...)
+      .receive([&](T& x) { result = std::move(x); },
+               [&](caf::error& err) { result = std::move(err); });
+  return result;
+}
 
 } // namespace troupe::test

@@ -19,6 +19,8 @@
 using namespace troupe;
 using namespace std::chrono_literals;
 
+using troupe::test::ask;
+
 namespace {
 
 using add_atom = caf::atom_constant<caf::atom("add")>;
@@ -90,16 +92,6 @@ runtime::virtual_spec spec(runtime::node& n,
   };
   s.passivate_after = idle;
   return s;
-}
-
-template <class T, class... Ts>
-caf::expected<T> ask(runtime::node& n, const caf::actor& dest, Ts&&... xs) {
-  caf::scoped_actor self{n.system()};
-  caf::expected<T> result{caf::sec::none};
-  self->request(dest, caf::infinite, std::forward<Ts>(xs)...)
-      .receive([&](T& x) { result = std::move(x); },
-               [&](caf::error& err) { result = std::move(err); });
-  return result;
 }
 
 uint64_t active(runtime::node& n, const caf::actor& host) {

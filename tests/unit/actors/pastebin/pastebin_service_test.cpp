@@ -24,6 +24,8 @@ using namespace troupe;
 using namespace troupe::pastebin;
 using namespace std::chrono_literals;
 
+using troupe::test::ask;
+
 namespace {
 
 constexpr int64_t t0 = 1767225600; // 2026-01-01 00:00:00 UTC
@@ -36,16 +38,6 @@ config::node_config quick_config() {
   cfg.pastebin.sweep_interval = 20ms;
   cfg.pastebin.stats_flush_interval = 20ms;
   return cfg;
-}
-
-template <class T, class... Ts>
-caf::expected<T> ask(runtime::node& n, const caf::actor& dest, Ts&&... xs) {
-  caf::scoped_actor self{n.system()};
-  caf::expected<T> result{caf::sec::none};
-  self->request(dest, caf::infinite, std::forward<Ts>(xs)...)
-      .receive([&](T& x) { result = std::move(x); },
-               [&](caf::error& err) { result = std::move(err); });
-  return result;
 }
 
 std::string create(runtime::node& n, const service& svc, std::string text,

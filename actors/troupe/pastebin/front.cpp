@@ -41,7 +41,10 @@ bool is_conflict(const caf::error& err) {
 void try_create(caf::event_based_actor* self, state_ptr st, paste_input in,
                 caf::response_promise rp, int attempt) {
   auto link = st->cfg.make_link(in.client, in.created_at, st->nonce++);
-  self->request(st->route(link), st->cfg.timeout, create_atom::value, link, in)
+  // No CAF timeout here: each would cost a clock-thread wake-up per create.
+  // The shard always answers (its journal fails pending writes when it
+  // stops) and the edge times out on its own.
+  self->request(st->route(link), caf::infinite, create_atom::value, link, in)
       .then([rp](const std::string& created) mutable { rp.deliver(created); },
             [self, st, in, rp, attempt](caf::error& err) mutable {
               if (is_conflict(err) && attempt + 1 < st->cfg.create_retries) {

@@ -19,6 +19,18 @@ caf::error refused(persistence::submit_result res) {
 
 } // namespace
 
+shard_journal::shard_journal(caf::event_based_actor* self, shard_context ctx)
+    : ctx_(std::move(ctx)), pending_(std::make_shared<pending_map>()) {
+  self->attach_functor([pending = pending_](const caf::error&) {
+    for (auto& [seq, w] : *pending)
+      if (w.rp.pending())
+        w.rp.deliver(make_error(errc::unavailable,
+                                "the shard stopped before the write was "
+                                "confirmed; retry"));
+    pending->clear();
+  });
+}
+
 caf::error shard_journal::submit(caf::event_based_actor* self,
                                  std::vector<persistence::journal_op> ops,
                                  caf::response_promise rp, caf::message reply) {
@@ -27,15 +39,18 @@ caf::error shard_journal::submit(caf::event_based_actor* self,
   entry.seq = seq;
   entry.ops = std::move(ops);
   // Register first: with async durability the report may be sent at once.
-  pending_.emplace(seq, waiting{std::move(rp), std::move(reply)});
-  auto dest = caf::actor_cast<caf::actor>(self);
+  pending_->emplace(seq, waiting{std::move(rp), std::move(reply)});
+  // A weak reference: a queued commit must not keep a stopped shard (and
+  // the promises it holds) alive.
+  auto dest = self->address();
   auto res = ctx_.committer->submit(
       *ctx_.store, ctx_.shard, std::move(entry),
       [dest, seq](bool ok, const std::string& err) {
-        caf::anon_send(dest, committed_atom::value, seq, ok, err);
+        if (auto hdl = caf::actor_cast<caf::actor>(dest))
+          caf::anon_send(hdl, committed_atom::value, seq, ok, err);
       });
   if (res != persistence::submit_result::accepted) {
-    pending_.erase(seq);
+    pending_->erase(seq);
     return refused(res);
   }
   last_seq_ = seq;
@@ -49,11 +64,11 @@ caf::error shard_journal::submit(caf::event_based_actor* self,
 
 bool shard_journal::on_committed(uint64_t seq, bool ok,
                                  const std::string& error) {
-  auto i = pending_.find(seq);
-  if (i == pending_.end())
+  auto i = pending_->find(seq);
+  if (i == pending_->end())
     return ok;
   auto w = std::move(i->second);
-  pending_.erase(i);
+  pending_->erase(i);
   if (ok) {
     if (w.rp.pending())
       w.rp.deliver(std::move(w.reply));

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -30,9 +31,15 @@ namespace troupe::runtime {
 /// its durable state by its supervisor.
 class shard_journal {
 public:
-  explicit shard_journal(shard_context ctx) : ctx_(std::move(ctx)) {
-    // nop
-  }
+  /// Creates the journal of the shard actor `self`. When `self` stops
+  /// (crash, escalation, shutdown), every write still waiting for its
+  /// commit is answered with `unavailable`, so that no caller waits for a
+  /// reply that can no longer come. Their outcome is unknown: the committer
+  /// may still make them durable.
+  shard_journal(caf::event_based_actor* self, shard_context ctx);
+
+  shard_journal(const shard_journal&) = delete;
+  shard_journal& operator=(const shard_journal&) = delete;
 
   /// Sets the sequence number of the last durable entry (after loading).
   void restore(uint64_t last_seq) { last_seq_ = last_seq; }
@@ -54,7 +61,7 @@ public:
   bool on_committed(uint64_t seq, bool ok, const std::string& error);
 
   /// Returns the number of entries awaiting their commit.
-  size_t pending() const { return pending_.size(); }
+  size_t pending() const { return pending_->size(); }
 
   /// Returns the context of the shard.
   const shard_context& context() const { return ctx_; }
@@ -67,7 +74,10 @@ private:
 
   shard_context ctx_;
   uint64_t last_seq_ = 0;
-  std::unordered_map<uint64_t, waiting> pending_;
+  using pending_map = std::unordered_map<uint64_t, waiting>;
+
+  /// Shared with the actor's exit hook, which may outlive this object.
+  std::shared_ptr<pending_map> pending_;
 };
 
 /// Loads the shard's durable state on the committer thread, after every

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
 #include <memory>
 #include <thread>
 #include <unordered_map>
@@ -13,6 +14,7 @@
 
 #include "test_node.hpp"
 #include "troupe/persistence/codec.hpp"
+#include "troupe/persistence/group_committer.hpp"
 #include "troupe/runtime/atoms.hpp"
 #include "troupe/runtime/errors.hpp"
 #include "troupe/runtime/shard_journal.hpp"
@@ -28,15 +30,15 @@ using add_atom = caf::atom_constant<caf::atom("add")>;
 using get_atom = caf::atom_constant<caf::atom("get")>;
 
 struct counter_shard {
-  explicit counter_shard(runtime::shard_context ctx)
-      : journal(std::move(ctx)) {}
+  counter_shard(caf::event_based_actor* self, runtime::shard_context ctx)
+      : journal(self, std::move(ctx)) {}
   std::unordered_map<std::string, int64_t> values;
   runtime::shard_journal journal;
 };
 
 caf::behavior counter(caf::event_based_actor* self,
                       runtime::shard_context ctx) {
-  auto st = std::make_shared<counter_shard>(ctx);
+  auto st = std::make_shared<counter_shard>(self, ctx);
   self->set_default_handler(caf::skip);
   runtime::load_shard_async(self, ctx);
   caf::behavior serving{
@@ -160,4 +162,30 @@ TEST(region, unroutable_messages_are_rejected) {
   auto region = n->start_region(counter_spec());
   auto res = ask<int64_t>(*n, region, std::string{"no key"});
   ASSERT_FALSE(res);
+}
+
+TEST(region, writes_pending_at_a_crash_are_answered_not_lost_in_silence) {
+  test::test_node n;
+  auto region = n->start_region(counter_spec());
+  wait_until([&] { return n->ready(); });
+  // Hold the committer so that the next write stays pending.
+  std::promise<void> release;
+  auto held = release.get_future().share();
+  n->committer().submit_task([held] { held.wait(); });
+  caf::scoped_actor client{n->system()};
+  auto pending = client->request(region, 5s, add_atom::value, std::string{"p"},
+                                 int64_t{1});
+  auto idx = runtime::shard_of("p", 4);
+  // Let the write reach the shard, then crash it.
+  std::this_thread::sleep_for(20ms);
+  ASSERT_TRUE(
+      ask<runtime::crash_atom>(*n, region, runtime::crash_atom::value, idx));
+  pending.receive(
+      [](int64_t) { FAIL() << "a write cannot succeed before its commit"; },
+      [](caf::error& err) {
+        // `unavailable` at once, not `request_timeout` after 5 s.
+        EXPECT_EQ(err.category(), runtime::error_category);
+        EXPECT_EQ(err.code(), static_cast<uint8_t>(runtime::errc::unavailable));
+      });
+  release.set_value();
 }

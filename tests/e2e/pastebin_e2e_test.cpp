@@ -141,6 +141,21 @@ TEST_F(e2ePastebin, HealthReadyMetricsCluster) {
   }
 }
 
+TEST_F(e2ePastebin, DashboardPageAndShardStates) {
+  connection c{port()};
+  auto page = c.request("GET", "/");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_NE(page.header("content-type").find("text/html"), std::string::npos);
+  EXPECT_NE(page.body.find("<title>troupe dashboard</title>"),
+            std::string::npos);
+  // The page reads these two endpoints; both must serve what it parses.
+  EXPECT_NE(page.body.find("fetch('/api/v1/cluster')"), std::string::npos);
+  EXPECT_NE(page.body.find("fetch('/metrics')"), std::string::npos);
+  auto cl = c.request("GET", "/api/v1/cluster").body_json();
+  for (const auto& shard : cl["shards"]["pastebin"])
+    EXPECT_EQ(shard["state"], "up");
+}
+
 TEST_F(e2ePastebin, StockCurlClientWorks) {
   std::string cmd = "curl -s -o /dev/null -w '%{http_code}' "
                     "http://127.0.0.1:" +

@@ -6,6 +6,7 @@
 
 #include "troupe/http/json_util.hpp"
 #include "troupe/http/request_context.hpp"
+#include "troupe/http/routes/dashboard_page.hpp"
 #include "troupe/http/routes/routes.hpp"
 #include "troupe/runtime/atoms.hpp"
 #include "troupe/runtime/shard_map.hpp"
@@ -95,6 +96,9 @@ void crash_shard(request_context& ctx, runtime::node& n) {
 
 void add_operations(router& r, runtime::node& n) {
   auto* node = &n;
+  r.add(method::get, "/", [](request_context& ctx) {
+    ctx.respond(200, dashboard_html, "text/html; charset=utf-8");
+  });
   r.add(method::get, "/healthz", [node](request_context& ctx) {
     ctx.respond(200,
                 json{{"status", "ok"}, {"node", node->config().self}}.dump());

@@ -8,7 +8,8 @@
 /// routes on `r` in one visible table.
 namespace troupe::http::routes {
 
-/// `/healthz`, `/readyz`, `/metrics`, `/api/v1/cluster`, and, when
+/// `/` (the operator dashboard), `/healthz`, `/readyz`, `/metrics`,
+/// `/api/v1/cluster`, and, when
 /// `runtime.fault_injection` is on, `POST /admin/v1/fault/crash`.
 void add_operations(router& r, runtime::node& n);
 

@@ -1,5 +1,13 @@
 #include "troupe/runtime/node.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
 #include <caf/atom.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
@@ -49,6 +57,8 @@ node::~node() {
 
 std::string node::start() {
   const auto& self = cfg_.self_entry();
+  if (auto err = lock_data_dir(self.data_dir); !err.empty())
+    return err;
   try {
     env_ = std::make_unique<persistence::lmdb_env>(
         self.data_dir, cfg_.persistence.map_size_mb, cfg_.persistence.level);
@@ -63,6 +73,22 @@ std::string node::start() {
             " started: data in ", self.data_dir, ", durability ",
             config::to_string(cfg_.persistence.level), ", ",
             cfg_.runtime.scheduler_threads, " scheduler threads");
+  return {};
+}
+
+std::string node::lock_data_dir(const std::string& dir) {
+  // Shard state lives in this process's memory: a second process on the
+  // same LMDB files would diverge from it, so one node owns a data dir.
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec)
+    return "cannot create data dir '" + dir + "': " + ec.message();
+  auto path = dir + "/troupe.lock";
+  lock_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd_ < 0)
+    return "cannot open '" + path + "': " + std::strerror(errno);
+  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0)
+    return "data dir '" + dir + "' is in use by another troupe process";
   return {};
 }
 
@@ -175,6 +201,9 @@ void node::stop() {
   committer_.reset();
   stores_.clear();
   env_.reset();
+  if (lock_fd_ >= 0)
+    ::close(lock_fd_); // releases the flock
+  lock_fd_ = -1;
   log::info("node", "node ", cfg_.self, " stopped");
 }
 

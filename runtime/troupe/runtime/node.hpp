@@ -80,6 +80,7 @@ public:
 
 private:
   void register_collectors();
+  std::string lock_data_dir(const std::string& dir);
 
   config::node_config cfg_;
   metrics_registry metrics_;
@@ -93,6 +94,7 @@ private:
   std::vector<region_status_ptr> statuses_;
   std::vector<caf::actor> hosts_;
   bool stopped_ = false;
+  int lock_fd_ = -1;
 };
 
 } // namespace troupe::runtime

@@ -32,29 +32,6 @@ struct front_state {
 
 using state_ptr = std::shared_ptr<front_state>;
 
-bool is_conflict(const caf::error& err) {
-  return err.category() == runtime::error_category &&
-         err.code() == static_cast<uint8_t>(errc::conflict);
-}
-
-/// Tries shortlinks until one is free or the retries are used up.
-void try_create(caf::event_based_actor* self, state_ptr st, paste_input in,
-                caf::response_promise rp, int attempt) {
-  auto link = st->cfg.make_link(in.client, in.created_at, st->nonce++);
-  // No CAF timeout here: each would cost a clock-thread wake-up per create.
-  // The shard always answers (its journal fails pending writes when it
-  // stops) and the edge times out on its own.
-  self->request(st->route(link), caf::infinite, create_atom::value, link, in)
-      .then([rp](const std::string& created) mutable { rp.deliver(created); },
-            [self, st, in, rp, attempt](caf::error& err) mutable {
-              if (is_conflict(err) && attempt + 1 < st->cfg.create_retries) {
-                try_create(self, st, std::move(in), std::move(rp), attempt + 1);
-                return;
-              }
-              rp.deliver(std::move(err));
-            });
-}
-
 /// Asks every shard for its top rows of `month` and merges them.
 void gather_stats(caf::event_based_actor* self, state_ptr st,
                   const std::string& month, uint32_t limit,
@@ -99,15 +76,16 @@ caf::behavior front_actor(caf::event_based_actor* self, caf::actor region,
                           runtime::region_status_ptr status) {
   std::random_device rd;
   auto seed = (static_cast<uint64_t>(rd()) << 32) | rd();
-  if (!cfg.make_link)
-    cfg.make_link = make_shortlink;
   auto st = std::make_shared<front_state>(
       front_state{std::move(region), std::move(cfg), seed, std::move(status)});
   return {
-      [self, st](create_atom, paste_input& in) {
-        auto rp = self->make_response_promise();
-        try_create(self, st, std::move(in), rp, 0);
-        return rp;
+      [self, st](create_atom, paste_input& in) -> caf::result<std::string> {
+        // The shard answers the caller directly (and retries collisions).
+        auto link = make_shortlink(in.client, in.created_at, st->nonce++);
+        auto dest = st->route(link);
+        self->delegate(dest, create_atom::value, std::move(link), std::move(in),
+                       uint32_t{0});
+        return caf::delegated<std::string>{};
       },
       [self, st](stats_atom, std::string& month, std::string& link,
                  uint32_t limit) -> caf::result<std::vector<stats_row>> {

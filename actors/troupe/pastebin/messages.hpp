@@ -11,9 +11,11 @@
 ///
 /// Protocol (all replies come from the shard owning the shortlink unless
 /// noted; errors are `troupe::runtime::errc` values):
-/// - front: `(create, paste_input)` -> `std::string` shortlink; picks a
-///   shortlink, retries on collision. `conflict` after `create_retries`.
-/// - shard: `(create, shortlink, paste_input)` -> shortlink | `conflict`.
+/// - shard: `(create, shortlink, paste_input, attempt)` -> shortlink. A
+///   shard that finds the shortlink taken passes the create on to the owner
+///   of a fresh shortlink (attempt + 1); `conflict` after `create_retries`
+///   attempts. `service::create` builds the first attempt; the front's
+///   `(create, paste_input)` does the same for callers without a service.
 /// - shard: `(get, shortlink, kind)` -> `paste_view` | `not_found`; counts a
 ///   visit when a paste of that kind exists.
 /// - front: `(stats, month, shortlink, limit)` -> `std::vector<stats_row>`,

@@ -1,6 +1,7 @@
 #include "troupe/pastebin/service.hpp"
 
 #include <chrono>
+#include <random>
 
 #include "troupe/pastebin/front.hpp"
 #include "troupe/pastebin/messages.hpp"
@@ -17,7 +18,7 @@ int64_t system_now() {
 std::optional<std::string> key_of(const caf::message& msg) {
   if (msg.match_elements<get_atom, std::string, uint8_t>())
     return msg.get_as<std::string>(1);
-  if (msg.match_elements<create_atom, std::string, paste_input>())
+  if (msg.match_elements<create_atom, std::string, paste_input, uint32_t>())
     return msg.get_as<std::string>(1);
   if (msg.match_elements<stats_atom, std::string, std::string, uint32_t>() &&
       !msg.get_as<std::string>(2).empty())
@@ -32,6 +33,14 @@ caf::actor service::route(const std::string& shortlink) const {
   return region;
 }
 
+routed_message service::create(paste_input in) const {
+  auto link = make_shortlink(in.client, in.created_at, nonce->fetch_add(1));
+  auto dest = route(link);
+  return {std::move(dest),
+          caf::make_message(create_atom::value, std::move(link), std::move(in),
+                            uint32_t{0})};
+}
+
 service start(runtime::node& n, clock_fn now) {
   const auto& cfg = n.config();
   runtime::region_spec spec;
@@ -44,8 +53,10 @@ service start(runtime::node& n, clock_fn now) {
   service result;
   result.region = n.start_region(std::move(spec));
   result.status = n.regions().back();
-  front_settings fs{cfg.pastebin.shards, cfg.pastebin.create_retries,
-                    cfg.http.request_timeout, make_shortlink};
+  std::random_device rd;
+  result.nonce = std::make_shared<std::atomic<uint64_t>>(
+      (static_cast<uint64_t>(rd()) << 32) | rd());
+  front_settings fs{cfg.pastebin.shards, cfg.http.request_timeout};
   result.front =
       n.system().spawn(front_actor, result.region, fs, result.status);
   n.manage(result.front);

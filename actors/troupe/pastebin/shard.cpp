@@ -1,6 +1,7 @@
 #include "troupe/pastebin/shard.hpp"
 
 #include <memory>
+#include <random>
 #include <stdexcept>
 
 #include <caf/actor_cast.hpp>
@@ -8,6 +9,7 @@
 #include <caf/skip.hpp>
 
 #include "troupe/pastebin/paste_shard_state.hpp"
+#include "troupe/pastebin/shortlink.hpp"
 #include "troupe/runtime/atoms.hpp"
 #include "troupe/runtime/errors.hpp"
 #include "troupe/runtime/shard_journal.hpp"
@@ -31,16 +33,35 @@ struct shard_state {
   paste_shard_state logic;
   runtime::shard_journal journal;
   clock_fn now;
+  std::mt19937_64 rng{std::random_device{}()};
 };
 
 using state_ptr = std::shared_ptr<shard_state>;
 
+/// Passes a create whose shortlink is taken on to the owner of a fresh
+/// shortlink; the final shard answers the client directly.
+caf::result<caf::message> retry_create(caf::event_based_actor* self,
+                                       state_ptr st, const paste_input& in,
+                                       uint32_t attempt) {
+  const auto& ctx = st->journal.context();
+  auto region = caf::actor_cast<caf::actor>(ctx.region);
+  if (attempt + 1 >=
+          static_cast<uint32_t>(ctx.config->pastebin.create_retries) ||
+      !region)
+    return make_error(errc::conflict, "no free shortlink after " +
+                                          std::to_string(attempt + 1) +
+                                          " attempts");
+  auto next = make_shortlink(in.client, in.created_at, st->rng());
+  self->delegate(region, create_atom::value, std::move(next), in, attempt + 1);
+  return caf::delegated<caf::message>{};
+}
+
 caf::result<caf::message> create(caf::event_based_actor* self, state_ptr st,
-                                 const std::string& link,
-                                 const paste_input& in) {
+                                 const std::string& link, const paste_input& in,
+                                 uint32_t attempt) {
   auto ops = st->logic.plan_create(link, in, st->now());
   if (!ops)
-    return make_error(errc::conflict, "shortlink " + link + " is taken");
+    return retry_create(self, st, in, attempt);
   auto rp = self->make_response_promise();
   if (auto err = st->journal.submit(self, *ops, rp, caf::make_message(link)))
     return err;
@@ -82,8 +103,9 @@ caf::behavior serving(caf::event_based_actor* self, state_ptr st) {
   self->delayed_send(self, stats_every, stats_tick_atom::value);
   self->delayed_send(self, sweep_every, sweep_atom::value);
   return {
-      [self, st](create_atom, const std::string& link, const paste_input& in) {
-        return create(self, st, link, in);
+      [self, st](create_atom, const std::string& link, const paste_input& in,
+                 uint32_t attempt) {
+        return create(self, st, link, in, attempt);
       },
       [st](get_atom, const std::string& link,
            uint8_t kind) -> caf::result<paste_view> {

@@ -63,14 +63,15 @@ bool read_expiration(request_context& ctx, const json& body, uint32_t& out) {
   return true;
 }
 
-/// Sends a validated paste or URL to the front and answers 201.
-void create(request_context& ctx, const caf::actor& front, paste_input in) {
+/// Sends a validated paste or URL to its shard and answers 201.
+void create(request_context& ctx, const pastebin::service& svc,
+            paste_input in) {
   in.client = ctx.client_address();
   in.created_at = system_now();
   bool is_url = in.kind == static_cast<uint8_t>(paste_kind::url);
+  auto first = svc.create(std::move(in));
   ctx.request_then<std::string>(
-      front, caf::make_message(create_atom::value, std::move(in)),
-      [&ctx, is_url](std::string& link) {
+      first.dest, std::move(first.msg), [&ctx, is_url](std::string& link) {
         json body{{"shortlink", link}};
         if (is_url)
           body["short_url"] = "/s/" + link;
@@ -81,7 +82,7 @@ void create(request_context& ctx, const caf::actor& front, paste_input in) {
       });
 }
 
-void create_paste(request_context& ctx, const caf::actor& front,
+void create_paste(request_context& ctx, const pastebin::service& svc,
                   size_t max_bytes) {
   auto body = parse_json_object(ctx.body());
   if (!body)
@@ -97,10 +98,10 @@ void create_paste(request_context& ctx, const caf::actor& front,
   if (!read_expiration(ctx, *body, in.expiration_minutes))
     return;
   in.contents = std::move(*contents);
-  create(ctx, front, std::move(in));
+  create(ctx, svc, std::move(in));
 }
 
-void create_url(request_context& ctx, const caf::actor& front,
+void create_url(request_context& ctx, const pastebin::service& svc,
                 size_t max_bytes) {
   auto body = parse_json_object(ctx.body());
   if (!body)
@@ -118,7 +119,7 @@ void create_url(request_context& ctx, const caf::actor& front,
     return;
   in.contents = std::move(*url);
   in.kind = static_cast<uint8_t>(paste_kind::url);
-  create(ctx, front, std::move(in));
+  create(ctx, svc, std::move(in));
 }
 
 void read_paste(request_context& ctx, const pastebin::service& svc) {
@@ -195,17 +196,16 @@ void add_pastebin(router& r, const pastebin::service& svc,
   auto max_paste = cfg.pastebin.max_paste_bytes;
   auto max_url = cfg.pastebin.max_url_bytes;
   r.add(method::post, "/pastebin/api/v1/paste",
-        [front, max_paste](request_context& ctx) {
-          create_paste(ctx, front, max_paste);
+        [svc, max_paste](request_context& ctx) {
+          create_paste(ctx, svc, max_paste);
         });
   r.add(method::get, "/pastebin/api/v1/paste",
         [svc](request_context& ctx) { read_paste(ctx, svc); });
   r.add(method::get, "/pastebin/api/v1/stats",
         [front](request_context& ctx) { read_stats(ctx, front); });
-  r.add(method::post, "/pastebin/api/v1/url",
-        [front, max_url](request_context& ctx) {
-          create_url(ctx, front, max_url);
-        });
+  r.add(
+      method::post, "/pastebin/api/v1/url",
+      [svc, max_url](request_context& ctx) { create_url(ctx, svc, max_url); });
   r.add_prefix(
       method::get, "/s/",
       [svc](request_context& ctx) { follow_link(ctx, svc); }, "/s/:shortlink");

@@ -14,6 +14,7 @@
 #include "../../runtime/test_node.hpp"
 #include "troupe/pastebin/front.hpp"
 #include "troupe/pastebin/messages.hpp"
+#include "troupe/pastebin/shortlink.hpp"
 #include "troupe/persistence/group_committer.hpp"
 #include "troupe/persistence/store.hpp"
 #include "troupe/runtime/errors.hpp"
@@ -112,28 +113,33 @@ TEST_F(pastebin_service, stats_survive_a_restart) {
 
 TEST_F(pastebin_service, collisions_are_retried_then_reported) {
   auto svc = start();
-  // A generator that collides on its first two attempts.
-  auto first = std::make_shared<std::atomic<int>>(0);
-  front_settings fs{4, 5, 5s, [first](const std::string&, int64_t, uint64_t) {
-                      return ++*first <= 3 ? std::string{"collide"}
-                                           : std::string{"freshly"};
-                    }};
-  auto front = node->system().spawn(front_actor, svc.region, fs,
-                                    runtime::region_status_ptr{});
-  node->manage(front);
   paste_input in{"x", 0, paste, "c", t0};
-  EXPECT_EQ(*ask<std::string>(*node, front, create_atom::value, in), "collide");
-  EXPECT_EQ(*ask<std::string>(*node, front, create_atom::value, in), "freshly");
-  // A generator that always collides gives up with `conflict`.
-  front_settings stuck{4, 3, 5s, [](const std::string&, int64_t, uint64_t) {
-                         return std::string{"collide"};
-                       }};
-  auto stuck_front =
-      node->system().spawn(front_actor, svc.region, stuck, svc.status);
-  node->manage(stuck_front);
-  auto res = ask<std::string>(*node, stuck_front, create_atom::value, in);
+  auto send = [&](uint32_t attempt) {
+    return ask<std::string>(*node, svc.region, create_atom::value,
+                            std::string{"collide"}, in, attempt);
+  };
+  EXPECT_EQ(*send(0), "collide");
+  // Taken: the shard passes the create on with a fresh shortlink.
+  auto other = send(0);
+  ASSERT_TRUE(other) << node->system().render(other.error());
+  EXPECT_NE(*other, "collide");
+  EXPECT_TRUE(is_shortlink(*other));
+  EXPECT_TRUE(
+      ask<paste_view>(*node, svc.region, get_atom::value, *other, paste));
+  // The last allowed attempt (create_retries = 5) gives up with conflict.
+  auto res = send(4);
   ASSERT_FALSE(res);
   EXPECT_EQ(res.error().code(), static_cast<uint8_t>(runtime::errc::conflict));
+  // The service's first attempt and the front's create both work.
+  auto first = svc.create(in);
+  caf::scoped_actor self{node->system()};
+  std::string via_service;
+  self->request(first.dest, caf::infinite, first.msg)
+      .receive([&](std::string& link) { via_service = link; },
+               [&](caf::error& err) { FAIL() << node->system().render(err); });
+  EXPECT_TRUE(is_shortlink(via_service));
+  EXPECT_TRUE(is_shortlink(
+      *ask<std::string>(*node, svc.front, create_atom::value, in)));
 }
 
 TEST(pastebin_types, messages_survive_serialization_between_nodes) {
@@ -141,14 +147,16 @@ TEST(pastebin_types, messages_survive_serialization_between_nodes) {
   services::register_types(cfg);
   caf::actor_system sys{cfg};
   paste_input in{"text", 5, paste, "1.2.3.4", t0};
-  auto msg = caf::make_message(create_atom::value, std::string{"abcdefg"}, in);
+  auto msg = caf::make_message(create_atom::value, std::string{"abcdefg"}, in,
+                               uint32_t{0});
   std::vector<char> buf;
   caf::binary_serializer sink{sys, buf};
   ASSERT_FALSE(sink(msg));
   caf::message copy;
   caf::binary_deserializer source{sys, buf};
   ASSERT_FALSE(source(copy));
-  ASSERT_TRUE((copy.match_elements<create_atom, std::string, paste_input>()));
+  ASSERT_TRUE(
+      (copy.match_elements<create_atom, std::string, paste_input, uint32_t>()));
   EXPECT_EQ(copy.get_as<paste_input>(2).contents, "text");
   EXPECT_EQ(key_of(copy), std::string{"abcdefg"});
 }

@@ -25,9 +25,8 @@ using runtime::make_error;
 constexpr size_t sweep_batch = 10000;
 
 struct shard_state {
-  shard_state(caf::event_based_actor* self, runtime::shard_context ctx,
-              clock_fn f)
-      : journal(self, std::move(ctx)), now(std::move(f)) {
+  shard_state(runtime::shard_context ctx, clock_fn f)
+      : journal(std::move(ctx)), now(std::move(f)) {
     // nop
   }
   paste_shard_state logic;
@@ -146,7 +145,7 @@ caf::behavior serving(caf::event_based_actor* self, state_ptr st) {
 
 caf::behavior shard_actor(caf::event_based_actor* self,
                           runtime::shard_context ctx, clock_fn now) {
-  auto st = std::make_shared<shard_state>(self, ctx, std::move(now));
+  auto st = std::make_shared<shard_state>(ctx, std::move(now));
   // Requests wait in the mailbox until the durable state is loaded.
   self->set_default_handler(caf::skip);
   runtime::load_shard_async(self, ctx);

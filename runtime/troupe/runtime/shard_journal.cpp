@@ -19,17 +19,24 @@ caf::error refused(persistence::submit_result res) {
 
 } // namespace
 
-shard_journal::shard_journal(caf::event_based_actor* self, shard_context ctx)
-    : ctx_(std::move(ctx)), pending_(std::make_shared<pending_map>()) {
-  self->attach_functor([pending = pending_](const caf::error&) {
-    for (auto& [seq, w] : *pending)
-      if (w.rp.pending())
-        w.rp.deliver(make_error(errc::unavailable,
-                                "the shard stopped before the write was "
-                                "confirmed; retry"));
-    pending->clear();
-  });
-}
+namespace {
+
+/// Where the reply to a write goes. Enqueued straight into the requester's
+/// mailbox from whichever thread learns that the write is durable (the
+/// committer thread, or the shard itself with async), with no hop through
+/// the shard: `response_promise::deliver` is only safe on the actor's own
+/// thread, so the promise is taken apart into receiver and request id.
+struct reply_to {
+  caf::strong_actor_ptr receiver;
+  caf::message_id id;
+
+  void send(caf::message msg) const {
+    if (receiver)
+      receiver->enqueue(nullptr, id.response_id(), std::move(msg), nullptr);
+  }
+};
+
+} // namespace
 
 caf::error shard_journal::submit(caf::event_based_actor* self,
                                  std::vector<persistence::journal_op> ops,
@@ -38,21 +45,25 @@ caf::error shard_journal::submit(caf::event_based_actor* self,
   persistence::journal_entry entry;
   entry.seq = seq;
   entry.ops = std::move(ops);
-  // Register first: with async durability the report may be sent at once.
-  pending_->emplace(seq, waiting{std::move(rp), std::move(reply)});
-  // A weak reference: a queued commit must not keep a stopped shard (and
-  // the promises it holds) alive.
-  auto dest = self->address();
+  reply_to client{rp.pending() ? rp.next() : nullptr, rp.id()};
+  // The shard itself is only told about failures, and only weakly held: a
+  // queued commit must not keep a stopped shard alive.
+  auto shard = self->address();
   auto res = ctx_.committer->submit(
       *ctx_.store, ctx_.shard, std::move(entry),
-      [dest, seq](bool ok, const std::string& err) {
-        if (auto hdl = caf::actor_cast<caf::actor>(dest))
-          caf::anon_send(hdl, committed_atom::value, seq, ok, err);
+      [client, reply = std::move(reply), shard,
+       seq](bool ok, const std::string& err) mutable {
+        if (ok) {
+          client.send(std::move(reply));
+          return;
+        }
+        client.send(caf::make_message(
+            make_error(errc::unavailable, "write failed: " + err)));
+        if (auto hdl = caf::actor_cast<caf::actor>(shard))
+          caf::anon_send(hdl, committed_atom::value, seq, false, err);
       });
-  if (res != persistence::submit_result::accepted) {
-    pending_->erase(seq);
+  if (res != persistence::submit_result::accepted)
     return refused(res);
-  }
   last_seq_ = seq;
   return {};
 }
@@ -64,21 +75,10 @@ caf::error shard_journal::submit(caf::event_based_actor* self,
 
 bool shard_journal::on_committed(uint64_t seq, bool ok,
                                  const std::string& error) {
-  auto i = pending_->find(seq);
-  if (i == pending_->end())
-    return ok;
-  auto w = std::move(i->second);
-  pending_->erase(i);
-  if (ok) {
-    if (w.rp.pending())
-      w.rp.deliver(std::move(w.reply));
-    return true;
-  }
-  log::error("journal", ctx_.service, "/", ctx_.shard, ": commit of entry ",
-             seq, " failed: ", error);
-  if (w.rp.pending())
-    w.rp.deliver(make_error(errc::unavailable, "write failed: " + error));
-  return false;
+  if (!ok)
+    log::error("journal", ctx_.service, "/", ctx_.shard, ": commit of entry ",
+               seq, " failed: ", error);
+  return ok;
 }
 
 void load_shard_async(caf::event_based_actor* self, const shard_context& ctx) {

@@ -3,7 +3,6 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include <caf/allowed_unsafe_message_type.hpp>
@@ -24,19 +23,16 @@ namespace troupe::runtime {
 /// A shard never applies a change before the group committer accepted it:
 /// `submit` hands the entry to the committer (which may refuse it when its
 /// bounded queue is full: 429), the caller then applies the same ops to its
-/// memory, and the client's reply is held until the committer reports the
-/// entry durable under the node's durability level, which it does with a
-/// `(committed, seq, ok, error)` message to the actor. A failed commit leaves
-/// memory ahead of disk, so the actor must then crash and be restarted from
-/// its durable state by its supervisor.
+/// memory, and the client's reply travels with the entry: the committer
+/// sends it once the entry is durable under the node's durability level,
+/// without waking the shard. Only a failed commit comes back to the shard,
+/// as `(committed, seq, false, error)`: memory is then ahead of disk, so the
+/// actor must crash and be restarted from its durable state.
 class shard_journal {
 public:
-  /// Creates the journal of the shard actor `self`. When `self` stops
-  /// (crash, escalation, shutdown), every write still waiting for its
-  /// commit is answered with `unavailable`, so that no caller waits for a
-  /// reply that can no longer come. Their outcome is unknown: the committer
-  /// may still make them durable.
-  shard_journal(caf::event_based_actor* self, shard_context ctx);
+  explicit shard_journal(shard_context ctx) : ctx_(std::move(ctx)) {
+    // nop
+  }
 
   shard_journal(const shard_journal&) = delete;
   shard_journal& operator=(const shard_journal&) = delete;
@@ -47,8 +43,11 @@ public:
   /// Returns the sequence number of the last submitted entry.
   uint64_t last_seq() const { return last_seq_; }
 
-  /// Submits `ops` as the next entry; `rp` receives `reply` once durable.
-  /// Returns a non-empty error (overloaded, unavailable) when refused.
+  /// Submits `ops` as the next entry; the requester behind `rp` receives
+  /// `reply` once the entry is durable (or `unavailable` if the commit
+  /// fails), straight from the committer: the reply arrives even if this
+  /// shard stopped in between. Returns a non-empty error (overloaded,
+  /// unavailable) when refused.
   caf::error submit(caf::event_based_actor* self,
                     std::vector<persistence::journal_op> ops,
                     caf::response_promise rp, caf::message reply);
@@ -57,27 +56,17 @@ public:
   caf::error submit(caf::event_based_actor* self,
                     std::vector<persistence::journal_op> ops);
 
-  /// Handles a commit report; returns false if the commit failed.
+  /// Handles `(committed, seq, false, error)`, which the shard receives
+  /// when a commit failed; returns false (the caller should then crash so
+  /// that it is reloaded from disk).
   bool on_committed(uint64_t seq, bool ok, const std::string& error);
-
-  /// Returns the number of entries awaiting their commit.
-  size_t pending() const { return pending_->size(); }
 
   /// Returns the context of the shard.
   const shard_context& context() const { return ctx_; }
 
 private:
-  struct waiting {
-    caf::response_promise rp;
-    caf::message reply;
-  };
-
   shard_context ctx_;
   uint64_t last_seq_ = 0;
-  using pending_map = std::unordered_map<uint64_t, waiting>;
-
-  /// Shared with the actor's exit hook, which may outlive this object.
-  std::shared_ptr<pending_map> pending_;
 };
 
 /// Loads the shard's durable state on the committer thread, after every

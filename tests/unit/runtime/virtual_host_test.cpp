@@ -36,7 +36,7 @@ caf::behavior account(caf::event_based_actor* self, std::string key,
   ++activations;
   ctx.shard = static_cast<uint16_t>(key.at(0));
   auto balance = std::make_shared<int64_t>(0);
-  auto journal = std::make_shared<runtime::shard_journal>(self, ctx);
+  auto journal = std::make_shared<runtime::shard_journal>(ctx);
   self->set_default_handler(caf::skip);
   runtime::load_shard_async(self, ctx);
   caf::behavior serving{

@@ -14,16 +14,16 @@ std::atomic<int> min_level{static_cast<int>(level::info)};
 
 const char* name(level x) {
   switch (x) {
-    case level::debug:
-      return "DEBUG";
-    case level::info:
-      return "INFO";
-    case level::warning:
-      return "WARN";
-    case level::error:
-      return "ERROR";
-    default:
-      return "OFF";
+  case level::debug:
+    return "DEBUG";
+  case level::info:
+    return "INFO";
+  case level::warning:
+    return "WARN";
+  case level::error:
+    return "ERROR";
+  default:
+    return "OFF";
   }
 }
 

@@ -25,12 +25,12 @@ std::optional<endpoint> parse_endpoint(const std::string& text) {
 
 const char* to_string(durability x) {
   switch (x) {
-    case durability::sync:
-      return "sync";
-    case durability::group:
-      return "group";
-    case durability::async:
-      return "async";
+  case durability::sync:
+    return "sync";
+  case durability::group:
+    return "group";
+  case durability::async:
+    return "async";
   }
   return "sync";
 }
@@ -81,14 +81,15 @@ std::string validate(const node_config& cfg, const std::string& origin) {
   if (cfg.replication_factor < 1 || cfg.replication_factor > cfg.nodes.size())
     return fail("replication_factor", "must be between 1 and the node count");
   if (log::level lvl; !log::parse_level(cfg.log_level, lvl))
-    return fail("log_level",
-                "must be \"debug\", \"info\", \"warning\", \"error\" or \"off\"");
+    return fail(
+        "log_level",
+        "must be \"debug\", \"info\", \"warning\", \"error\" or \"off\"");
   if (cfg.http.io_threads < 1 || cfg.http.io_threads > 64)
     return fail("http.io_threads", "must be between 1 and 64");
   if (cfg.runtime.scheduler_threads < 1 || cfg.runtime.scheduler_threads > 256)
     return fail("runtime.scheduler_threads", "must be between 1 and 256");
-  if (cfg.runtime.scheduler_policy != "stealing"
-      && cfg.runtime.scheduler_policy != "sharing")
+  if (cfg.runtime.scheduler_policy != "stealing" &&
+      cfg.runtime.scheduler_policy != "sharing")
     return fail("runtime.scheduler_policy",
                 "must be \"stealing\" or \"sharing\"");
   if (cfg.runtime.fault_injection && cfg.runtime.admin_token.empty())

@@ -7,6 +7,8 @@ find_package(Boost 1.74 REQUIRED)
 find_package(msgpack 4 CONFIG REQUIRED)
 find_package(tomlplusplus 3 CONFIG REQUIRED)
 find_package(nlohmann_json 3 CONFIG REQUIRED)
+# simdjson parses the hot create bodies (see http/troupe/http/fast_json.hpp).
+find_package(simdjson CONFIG REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
 find_package(OpenSSL REQUIRED)
 

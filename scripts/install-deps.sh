@@ -11,6 +11,7 @@ packages=(
   liblmdb-dev           # LMDB
   libtomlplusplus-dev   # TOML config
   nlohmann-json3-dev    # JSON at the HTTP edge
+  libsimdjson-dev       # fast parsing of hot request bodies
   libxxhash-dev         # shard placement hashing
   libssl-dev            # MD5 for shortlinks
   libcli11-dev          # command line

@@ -6,6 +6,7 @@
 #include <caf/make_message.hpp>
 #include <nlohmann/json.hpp>
 
+#include "troupe/http/fast_json.hpp"
 #include "troupe/http/json_util.hpp"
 #include "troupe/http/request_context.hpp"
 #include "troupe/http/routes/routes.hpp"
@@ -47,19 +48,15 @@ bool is_month(const std::string& m) {
   return month >= 1 && month <= 12;
 }
 
-/// Reads the optional expiration; responds 400 and returns false if bad.
-bool read_expiration(request_context& ctx, const json& body, uint32_t& out) {
-  auto exp = optional_uint(body, "expiration_length_in_minutes");
-  if (!exp) {
-    ctx.respond_error(exp.error());
-    return false;
-  }
-  if (exp->value_or(0) > max_expiration_minutes) {
+/// Checks the optional expiration; responds 400 and returns false if bad.
+bool read_expiration(request_context& ctx, std::optional<uint64_t> minutes,
+                     uint32_t& out) {
+  if (minutes.value_or(0) > max_expiration_minutes) {
     bad_request(ctx, "expiration_length_in_minutes must be at most " +
                          std::to_string(max_expiration_minutes));
     return false;
   }
-  out = static_cast<uint32_t>(exp->value_or(0));
+  out = static_cast<uint32_t>(minutes.value_or(0));
   return true;
 }
 
@@ -84,40 +81,37 @@ void create(request_context& ctx, const pastebin::service& svc,
 
 void create_paste(request_context& ctx, const pastebin::service& svc,
                   size_t max_bytes) {
-  auto body = parse_json_object(ctx.body());
+  auto body = read_text_and_number(ctx.body(), "paste_contents",
+                                   "expiration_length_in_minutes");
   if (!body)
     return ctx.respond_error(body.error());
-  auto contents = required_string(*body, "paste_contents");
-  if (!contents)
-    return ctx.respond_error(contents.error());
-  if (contents->size() > max_bytes)
+  if (body->text.size() > max_bytes)
     return ctx.respond_error(413, "payload_too_large",
                              "paste_contents exceeds " +
                                  std::to_string(max_bytes) + " bytes");
   paste_input in;
-  if (!read_expiration(ctx, *body, in.expiration_minutes))
+  if (!read_expiration(ctx, body->number, in.expiration_minutes))
     return;
-  in.contents = std::move(*contents);
+  in.contents = std::move(body->text);
   create(ctx, svc, std::move(in));
 }
 
 void create_url(request_context& ctx, const pastebin::service& svc,
                 size_t max_bytes) {
-  auto body = parse_json_object(ctx.body());
+  auto body =
+      read_text_and_number(ctx.body(), "url", "expiration_length_in_minutes");
   if (!body)
     return ctx.respond_error(body.error());
-  auto url = required_string(*body, "url");
-  if (!url)
-    return ctx.respond_error(url.error());
-  if (url->size() > max_bytes)
+  const auto& url = body->text;
+  if (url.size() > max_bytes)
     return bad_request(ctx,
                        "url exceeds " + std::to_string(max_bytes) + " bytes");
-  if (auto why = check_redirect_url(*url); !why.empty())
+  if (auto why = check_redirect_url(url); !why.empty())
     return bad_request(ctx, why);
   paste_input in;
-  if (!read_expiration(ctx, *body, in.expiration_minutes))
+  if (!read_expiration(ctx, body->number, in.expiration_minutes))
     return;
-  in.contents = std::move(*url);
+  in.contents = std::move(body->text);
   in.kind = static_cast<uint8_t>(paste_kind::url);
   create(ctx, svc, std::move(in));
 }

@@ -35,7 +35,9 @@ section() { # section NAME SCRIPT
   fi
 }
 section read read_vs_nginx.sh
-section create create_durability.sh
+# Group commit is about concurrent writers: measure creates at two levels.
+CONNECTIONS=64 section create64 create_durability.sh
+CONNECTIONS=256 section create256 create_durability.sh
 load_end=$(load_average)
 
 {
@@ -49,7 +51,11 @@ load_end=$(load_average)
   echo
   cat "$tmp/read.md"
   echo
-  cat "$tmp/create.md"
+  echo "#### 64 connections"
+  cat "$tmp/create64.md"
+  echo
+  echo "#### 256 connections"
+  cat "$tmp/create256.md"
 } >"$results_dir/latest.md.tmp"
 mv "$results_dir/latest.md.tmp" "$results_dir/latest.md"
 cat "$results_dir/latest.md"

@@ -12,6 +12,7 @@ packages=(
   libtomlplusplus-dev   # TOML config
   nlohmann-json3-dev    # JSON at the HTTP edge
   libsimdjson-dev       # fast parsing of hot request bodies
+  libjemalloc-dev       # allocator of the troupe binary
   libxxhash-dev         # shard placement hashing
   libssl-dev            # MD5 for shortlinks
   libcli11-dev          # command line

@@ -69,7 +69,6 @@ struct runtime_settings {
   int max_restarts = 3;
   std::chrono::milliseconds restart_period{10000};
   std::chrono::milliseconds passivate_after{60000};
-  size_t max_mailbox = 10000;
   bool fault_injection = false;
   std::string admin_token;
 };

@@ -180,7 +180,6 @@ table_spec root_spec(node_config& cfg) {
                 {"max_restarts", integer_field(r.max_restarts, 0)},
                 {"restart_period_ms", millis_field(r.restart_period, 1)},
                 {"passivate_after_ms", millis_field(r.passivate_after, 1)},
-                {"max_mailbox", integer_field(r.max_mailbox, 1)},
                 {"fault_injection", bool_field(r.fault_injection)},
                 {"admin_token", string_field(r.admin_token)}},
                "runtime")},

@@ -116,6 +116,13 @@ caf::actor node::start_region(region_spec spec) {
 }
 
 caf::actor node::start_virtual(virtual_spec spec) {
+  const auto& rt = cfg_.runtime;
+  if (spec.passivate_after.count() <= 0)
+    spec.passivate_after = rt.passivate_after;
+  if (spec.max_restarts < 0)
+    spec.max_restarts = rt.max_restarts;
+  if (spec.restart_period.count() <= 0)
+    spec.restart_period = rt.restart_period;
   auto handle = spawn_virtual_host(*system_, std::move(spec));
   hosts_.push_back(handle);
   return handle;

@@ -24,11 +24,13 @@ struct virtual_spec {
   /// Initializes the actor of one entity. It restores its state itself and
   /// must handle `(passivate)`: persist, reply, then `quit()`.
   std::function<caf::behavior(caf::event_based_actor*, std::string)> entity;
-  /// Idle time after which an entity is passivated.
-  std::chrono::milliseconds passivate_after{60000};
-  /// Restart intensity per entity; beyond it the key answers 503.
-  int max_restarts = 3;
-  std::chrono::milliseconds restart_period{10000};
+  /// Idle time after which an entity is passivated; zero: the node's
+  /// `runtime.passivate_after_ms`.
+  std::chrono::milliseconds passivate_after{0};
+  /// Restart intensity per entity; beyond it the key answers 503. Negative
+  /// or zero: the node's `runtime.max_restarts` / `restart_period_ms`.
+  int max_restarts = -1;
+  std::chrono::milliseconds restart_period{0};
 };
 
 /// Spawns the host of one kind of virtual actor. Send it the entity messages

@@ -154,3 +154,16 @@ TEST(virtual_host, crashing_too_often_disables_the_entity) {
   ASSERT_FALSE(res);
   EXPECT_EQ(*ask<int64_t>(*n, host, add_atom::value, "frank", int64_t{1}), 1);
 }
+
+TEST(virtual_host, unset_timings_come_from_the_node_config) {
+  auto cfg = test::test_node::small_config();
+  cfg.runtime.passivate_after = std::chrono::milliseconds{100};
+  test::test_node n{cfg};
+  auto host = n->start_virtual(spec(*n, std::chrono::milliseconds{0}));
+  passivations = 0;
+  EXPECT_EQ(*ask<int64_t>(*n, host, add_atom::value, "gina", int64_t{1}), 1);
+  for (int i = 0; i < 300 && active(*n, host) != 0; ++i)
+    std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(active(*n, host), 0u);
+  EXPECT_EQ(passivations.load(), 1);
+}

@@ -35,6 +35,19 @@ journal_entry put(uint64_t seq, std::string key, std::string value) {
   return journal_entry{seq, 0, {{journal_op::put, key, value}}};
 }
 
+/// A started committer on a fresh environment with one store, "svc".
+struct running_committer {
+  explicit running_committer(const persistence_settings& cfg,
+                             uint64_t map_size_mb = 256)
+      : env{tmp.path(), map_size_mb, cfg.level}, st{env, "svc"}, gc{env, cfg} {
+    gc.start();
+  }
+  temp_dir tmp;
+  lmdb_env env;
+  store st;
+  group_committer gc;
+};
+
 /// Holds the committer thread inside a task until `release()`.
 class blocker {
 public:
@@ -139,11 +152,9 @@ TEST(persistence_group_committer,
 }
 
 TEST(persistence_group_committer, writes_of_a_shard_commit_in_submit_order) {
-  temp_dir tmp;
-  lmdb_env env{tmp.path(), 256, durability::group};
-  store st{env, "svc"};
-  group_committer gc{env, settings(durability::group)};
-  gc.start();
+  running_committer f{settings(durability::group)};
+  auto& st = f.st;
+  auto& gc = f.gc;
   constexpr uint16_t shards = 4;
   constexpr uint64_t per_shard = 2000;
   // Written only by the committer thread; read after flush().
@@ -173,11 +184,9 @@ TEST(persistence_group_committer, writes_of_a_shard_commit_in_submit_order) {
 }
 
 TEST(persistence_group_committer, overloaded_when_queue_full) {
-  temp_dir tmp;
-  lmdb_env env{tmp.path(), 256, durability::sync};
-  store st{env, "svc"};
-  group_committer gc{env, settings(durability::sync, 4)};
-  gc.start();
+  running_committer f{settings(durability::sync, 4)};
+  auto& st = f.st;
+  auto& gc = f.gc;
   ack_counter acks;
   {
     blocker hold{gc};
@@ -205,11 +214,9 @@ TEST(persistence_group_committer, overloaded_when_queue_full) {
 }
 
 TEST(persistence_group_committer, stop_drains_then_refuses) {
-  temp_dir tmp;
-  lmdb_env env{tmp.path(), 256, durability::sync};
-  store st{env, "svc"};
-  group_committer gc{env, settings(durability::sync)};
-  gc.start();
+  running_committer f{settings(durability::sync)};
+  auto& st = f.st;
+  auto& gc = f.gc;
   ack_counter acks;
   std::atomic<bool> task_ran{false};
   size_t probes = 0;
@@ -289,11 +296,9 @@ TEST(persistence_group_committer,
 }
 
 TEST(persistence_group_committer, group_mode_syncs_periodically) {
-  temp_dir tmp;
-  lmdb_env env{tmp.path(), 256, durability::group};
-  store st{env, "svc"};
-  group_committer gc{env, settings(durability::group)};
-  gc.start();
+  running_committer f{settings(durability::group)};
+  auto& st = f.st;
+  auto& gc = f.gc;
   ack_counter acks;
   // A single write is synced after the interval even if nothing follows.
   gc.submit(st, 0, put(1, "k", "v"), acks.fn());
@@ -318,11 +323,9 @@ TEST(persistence_group_committer, group_mode_syncs_periodically) {
 }
 
 TEST(persistence_group_committer, task_runs_after_preceding_writes_committed) {
-  temp_dir tmp;
-  lmdb_env env{tmp.path(), 256, durability::sync};
-  store st{env, "svc"};
-  group_committer gc{env, settings(durability::sync)};
-  gc.start();
+  running_committer f{settings(durability::sync)};
+  auto& st = f.st;
+  auto& gc = f.gc;
   for (uint64_t i = 1; i <= 50; ++i)
     gc.submit(st, 2, put(i, "k" + std::to_string(i), "v"), nullptr);
   std::promise<size_t> seen;
@@ -355,11 +358,9 @@ TEST(persistence_group_committer, compacts_long_journals) {
 
 TEST(persistence_group_committer,
      failed_commit_fails_every_write_of_the_batch) {
-  temp_dir tmp;
-  lmdb_env env{tmp.path(), 1, durability::sync}; // 1 MiB map.
-  store st{env, "svc"};
-  group_committer gc{env, settings(durability::sync)};
-  gc.start();
+  running_committer f{settings(durability::sync), 1}; // 1 MiB map.
+  auto& st = f.st;
+  auto& gc = f.gc;
   ack_counter acks;
   {
     blocker hold{gc};
@@ -382,11 +383,9 @@ TEST(persistence_group_committer,
 }
 
 TEST(persistence_group_committer, invalid_entry_is_answered_at_once) {
-  temp_dir tmp;
-  lmdb_env env{tmp.path(), 256, durability::sync};
-  store st{env, "svc"};
-  group_committer gc{env, settings(durability::sync)};
-  gc.start();
+  running_committer f{settings(durability::sync)};
+  auto& st = f.st;
+  auto& gc = f.gc;
   ack_counter acks;
   EXPECT_EQ(gc.submit(st, 0, put(1, std::string(1000, 'k'), "v"), acks.fn()),
             submit_result::accepted);
@@ -401,11 +400,9 @@ TEST(persistence_group_committer, closed_loop_clients_share_fsyncs) {
   // Each client waits for its acknowledgement before the next write, as an
   // actor awaiting a durable ack would: throughput is bounded by fsync
   // latency, and group commit divides that cost by the batch size.
-  temp_dir tmp;
-  lmdb_env env{tmp.path(), 256, durability::sync};
-  store st{env, "svc"};
-  group_committer gc{env, settings(durability::sync)};
-  gc.start();
+  running_committer f{settings(durability::sync)};
+  auto& st = f.st;
+  auto& gc = f.gc;
   constexpr size_t clients = 16;
   constexpr uint64_t per_client = 100;
   std::atomic<size_t> failures{0};

@@ -143,30 +143,31 @@ durability = "group"
 
 } // namespace
 
-TEST(e2eDurability, SyncAcknowledgedPastesSurviveKill9) {
-  node_process node; // default config: durability = "sync"
+namespace {
+
+/// Runs the kill -9 scenario on a node with `config` (empty: defaults).
+void acknowledged_pastes_survive_kill9(const char* label,
+                                       const std::string& config) {
+  node_process node{config};
   node.start();
   ASSERT_TRUE(node.wait_ready());
   auto n = kill9_during_writes(node, 16, 2000ms);
-  std::printf("[ durability ] sync: %zu acknowledged pastes, all verified "
+  std::printf("[ durability ] %s: %zu acknowledged pastes, all verified "
               "after kill -9\n",
-              n);
-  RecordProperty("acknowledged", static_cast<int>(n));
+              label, n);
+  ::testing::Test::RecordProperty("acknowledged", static_cast<int>(n));
   EXPECT_GT(n, 0u);
   node.terminate();
 }
 
+} // namespace
+
+TEST(e2eDurability, SyncAcknowledgedPastesSurviveKill9) {
+  acknowledged_pastes_survive_kill9("sync", ""); // default: durability sync
+}
+
 TEST(e2eDurability, GroupAcknowledgedPastesSurviveKill9) {
-  node_process node{group_config};
-  node.start();
-  ASSERT_TRUE(node.wait_ready());
-  auto n = kill9_during_writes(node, 16, 2000ms);
-  std::printf("[ durability ] group: %zu acknowledged pastes, all verified "
-              "after kill -9\n",
-              n);
-  RecordProperty("acknowledged", static_cast<int>(n));
-  EXPECT_GT(n, 0u);
-  node.terminate();
+  acknowledged_pastes_survive_kill9("group", group_config);
 }
 
 TEST(e2eDurability, FlushedVisitCountsSurviveKill9) {

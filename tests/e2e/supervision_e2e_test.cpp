@@ -72,6 +72,24 @@ bool wait_readable(connection& c, const paste& p,
   return false;
 }
 
+/// Reads every paste but the first (the victim) and returns how many were
+/// served intact; the others must answer 503 unavailable (a key shares the
+/// victim's shard about 1 in 64).
+int served_besides_victim(connection& c, const std::vector<paste>& pastes) {
+  int served = 0;
+  for (size_t i = 1; i < pastes.size(); ++i) {
+    auto g = get_paste(c, pastes[i].shortlink);
+    if (g.status == 200) {
+      EXPECT_EQ(g.body_json()["paste_contents"], pastes[i].contents);
+      ++served;
+    } else {
+      EXPECT_EQ(g.status, 503) << g.body;
+      EXPECT_EQ(g.error_code(), "unavailable") << g.body;
+    }
+  }
+  return served;
+}
+
 double pastebin_metric(uint16_t port, const std::string& name) {
   auto m = request(port, "GET", "/metrics");
   EXPECT_EQ(m.status, 200);
@@ -134,16 +152,7 @@ TEST(e2eSupervision, CrashedShardRestartsFromDurableState) {
 
   // Right away, the other pastes are served (keys that share the victim's
   // shard may briefly wait for its restart, but must not fail otherwise).
-  int served = 0;
-  for (size_t i = 1; i < pastes.size(); ++i) {
-    auto g = get_paste(c, pastes[i].shortlink);
-    if (g.status == 200) {
-      EXPECT_EQ(g.body_json()["paste_contents"], pastes[i].contents);
-      ++served;
-    } else {
-      EXPECT_EQ(g.status, 503) << g.body;
-    }
-  }
+  int served = served_besides_victim(c, pastes);
   EXPECT_GE(served, 20) << "other shards did not keep serving";
   // New writes are accepted too.
   EXPECT_EQ(create_pastes(c, 3, "after-crash").size(), 3u);
@@ -212,17 +221,8 @@ TEST(e2eSupervision, RepeatedCrashesEscalateOnlyThatShard) {
 
   // Other shards keep serving. Keys that happen to share the victim's shard
   // (about 1 in 64 each) answer 503 unavailable as well.
-  int served = 0;
-  for (size_t i = 1; i < pastes.size(); ++i) {
-    auto o = get_paste(c, pastes[i].shortlink);
-    if (o.status == 200) {
-      EXPECT_EQ(o.body_json()["paste_contents"], pastes[i].contents);
-      ++served;
-    } else {
-      EXPECT_EQ(o.status, 503) << o.body;
-      EXPECT_EQ(o.error_code(), "unavailable") << o.body;
-    }
-  }
+  int served = served_besides_victim(c, pastes);
+
   EXPECT_GE(served, 19) << "other shards stopped serving";
   EXPECT_GE(pastebin_metric(node.port(), "troupe_shard_escalations"), 1);
   EXPECT_EQ(c.request("GET", "/healthz").status, 200);

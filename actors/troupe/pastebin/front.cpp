@@ -7,13 +7,10 @@
 #include "troupe/pastebin/paste_shard_state.hpp"
 #include "troupe/pastebin/shortlink.hpp"
 #include "troupe/runtime/atoms.hpp"
-#include "troupe/runtime/errors.hpp"
 
 namespace troupe::pastebin {
 
 namespace {
-
-using runtime::errc;
 
 struct front_state {
   caf::actor region;
@@ -23,10 +20,7 @@ struct front_state {
 
   /// The local shard owning `key`, else the region.
   caf::actor route(const std::string& key) const {
-    if (status)
-      if (auto shard = status->shard_for(key))
-        return shard;
-    return region;
+    return status ? status->route(key, region) : region;
   }
 };
 

@@ -27,10 +27,7 @@ std::optional<std::string> key_of(const caf::message& msg) {
 }
 
 caf::actor service::route(const std::string& shortlink) const {
-  if (status)
-    if (auto shard = status->shard_for(shortlink))
-      return shard;
-  return region;
+  return status ? status->route(shortlink, region) : region;
 }
 
 routed_message service::create(paste_input in) const {

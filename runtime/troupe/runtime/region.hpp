@@ -55,6 +55,12 @@ struct region_status {
   /// of an actor per request) without holding node addresses.
   caf::actor shard_for(std::string_view key) const;
 
+  /// Returns `shard_for(key)`, or `region` when the shard is not local.
+  caf::actor route(std::string_view key, const caf::actor& region) const {
+    auto shard = shard_for(key);
+    return shard ? shard : region;
+  }
+
   /// Publishes the current shard actors (the region calls this whenever
   /// one starts or stops; the node clears it at shutdown).
   void publish(std::vector<caf::actor> shards);

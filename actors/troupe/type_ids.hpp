@@ -4,6 +4,7 @@
 
 #include <caf/type_id.hpp>
 
+#include "troupe/cache/messages.hpp"
 #include "troupe/pastebin/messages.hpp"
 
 /// The type-ID block of every message type troupe's services send. Each
@@ -16,5 +17,7 @@ CAF_ADD_TYPE_ID(troupe, (troupe::pastebin::paste_input))
 CAF_ADD_TYPE_ID(troupe, (troupe::pastebin::paste_view))
 CAF_ADD_TYPE_ID(troupe, (troupe::pastebin::stats_row))
 CAF_ADD_TYPE_ID(troupe, (std::vector<troupe::pastebin::stats_row>))
+
+CAF_ADD_TYPE_ID(troupe, (troupe::cache::cache_stats))
 
 CAF_END_TYPE_ID_BLOCK(troupe)

@@ -97,6 +97,11 @@ std::string validate(const node_config& cfg, const std::string& origin) {
                 "must be set when fault_injection is enabled");
   if (cfg.pastebin.shards < 1 || cfg.pastebin.shards > 65535)
     return fail("pastebin.shards", "must be between 1 and 65535");
+  if (cfg.cache.shards < 1 || cfg.cache.shards > 65535)
+    return fail("cache.shards", "must be between 1 and 65535");
+  if (cfg.cache.capacity_bytes / cfg.cache.shards < 4096)
+    return fail("cache.capacity_bytes",
+                "must give each of the cache.shards at least 4096 bytes");
   if (cfg.persistence.max_queue < 1)
     return fail("persistence.max_queue", "must be positive");
   return {};

@@ -83,6 +83,22 @@ struct pastebin_settings {
   int create_retries = 5;
 };
 
+/// Settings of the key-value query cache.
+struct cache_settings {
+  size_t shards = 64;
+  /// Memory budget of this node, split evenly over its shards.
+  uint64_t capacity_bytes = 128ull * 1024 * 1024;
+  size_t max_value_bytes = 1024 * 1024;
+  /// Period of the active-expiry sweep of each shard ...
+  std::chrono::milliseconds sweep_interval{100};
+  /// ... and the index buckets it visits per tick.
+  size_t sweep_buckets_per_tick = 1024;
+  /// Snapshot the shards to LMDB (on stop and periodically) and reload
+  /// them on start.
+  bool snapshot = false;
+  std::chrono::milliseconds snapshot_interval{300000};
+};
+
 /// The whole configuration of one node and the cluster it belongs to.
 struct node_config {
   std::string cluster = "troupe";
@@ -94,6 +110,7 @@ struct node_config {
   persistence_settings persistence;
   runtime_settings runtime;
   pastebin_settings pastebin;
+  cache_settings cache;
 
   /// Returns the entry of this node.
   const node_entry& self_entry() const;

@@ -152,6 +152,7 @@ table_spec root_spec(node_config& cfg) {
   auto& p = cfg.persistence;
   auto& r = cfg.runtime;
   auto& pb = cfg.pastebin;
+  auto& c = cfg.cache;
   return {
       {"cluster", string_field(cfg.cluster)},
       {"self", string_field(cfg.self)},
@@ -192,6 +193,16 @@ table_spec root_spec(node_config& cfg) {
                  millis_field(pb.stats_flush_interval, 1)},
                 {"create_retries", integer_field(pb.create_retries, 1)}},
                "pastebin")},
+      {"cache",
+       section({{"shards", integer_field(c.shards, 1)},
+                {"capacity_bytes", integer_field(c.capacity_bytes, 4096)},
+                {"max_value_bytes", integer_field(c.max_value_bytes, 0)},
+                {"sweep_interval_ms", millis_field(c.sweep_interval, 1)},
+                {"sweep_buckets_per_tick",
+                 integer_field(c.sweep_buckets_per_tick, 1)},
+                {"snapshot", bool_field(c.snapshot)},
+                {"snapshot_interval_ms", millis_field(c.snapshot_interval, 1)}},
+               "cache")},
   };
 }
 

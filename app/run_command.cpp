@@ -3,6 +3,7 @@
 #include <csignal>
 #include <iostream>
 
+#include "troupe/cache/service.hpp"
 #include "troupe/http/router.hpp"
 #include "troupe/http/routes/routes.hpp"
 #include "troupe/http/server.hpp"
@@ -45,9 +46,11 @@ int run_node(const run_options& opts) {
   }
   // Services, then the routes that reach them.
   auto pastebin = pastebin::start(node);
+  auto cache = cache::start(node);
   http::router routes;
   http::routes::add_operations(routes, node);
   http::routes::add_pastebin(routes, pastebin, cfg);
+  http::routes::add_cache(routes, cache, cfg);
   http::server edge{node.system(), cfg.http, routes, node.metrics()};
   const auto& ep = cfg.self_entry().http;
   if (auto err = edge.start(ep.host, ep.port); !err.empty()) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "troupe/cache/service.hpp"
 #include "troupe/http/router.hpp"
 #include "troupe/pastebin/service.hpp"
 #include "troupe/runtime/node.hpp"
@@ -16,5 +17,9 @@ void add_operations(router& r, runtime::node& n);
 /// Everything under "Pastebin and short links" in the API contract.
 void add_pastebin(router& r, const pastebin::service& svc,
                   const config::node_config& cfg);
+
+/// Everything under "Key-value query cache" in the API contract.
+void add_cache(router& r, const cache::service& svc,
+               const config::node_config& cfg);
 
 } // namespace troupe::http::routes

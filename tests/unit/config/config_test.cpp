@@ -36,6 +36,32 @@ TEST(config, shipped_single_toml_equals_the_embedded_default) {
   EXPECT_EQ(cfg.http.io_threads, def.http.io_threads);
   EXPECT_EQ(cfg.persistence.sync_interval, def.persistence.sync_interval);
   EXPECT_FALSE(cfg.runtime.fault_injection);
+  EXPECT_EQ(cfg.cache.shards, def.cache.shards);
+  EXPECT_EQ(cfg.cache.capacity_bytes, def.cache.capacity_bytes);
+  EXPECT_EQ(cfg.cache.max_value_bytes, def.cache.max_value_bytes);
+  EXPECT_EQ(cfg.cache.sweep_interval, def.cache.sweep_interval);
+  EXPECT_EQ(cfg.cache.sweep_buckets_per_tick, def.cache.sweep_buckets_per_tick);
+  EXPECT_EQ(cfg.cache.snapshot, def.cache.snapshot);
+  EXPECT_EQ(cfg.cache.snapshot_interval, def.cache.snapshot_interval);
+}
+
+TEST(config, cache_settings_are_read_and_checked) {
+  auto res = parse_config("[cache]\nshards = 2\ncapacity_bytes = 1048576\n"
+                          "snapshot = true\nsnapshot_interval_ms = 500\n",
+                          "t.toml");
+  ASSERT_TRUE(res.config) << res.error;
+  EXPECT_EQ(res.config->cache.shards, 2u);
+  EXPECT_EQ(res.config->cache.capacity_bytes, 1048576u);
+  EXPECT_TRUE(res.config->cache.snapshot);
+  EXPECT_EQ(res.config->cache.snapshot_interval.count(), 500);
+  EXPECT_EQ(parse_error("[cache]\nshards = 0\n"),
+            "t.toml: cache.shards: must be an integer >= 1");
+  EXPECT_EQ(parse_error("[cache]\nshards = 64\ncapacity_bytes = 65536\n"),
+            "t.toml: cache.capacity_bytes: must give each of the cache.shards "
+            "at least 4096 bytes");
+  EXPECT_EQ(parse_error("[cache]\nsnapshot = 1\n")
+                .rfind("t.toml: cache.snapshot:", 0),
+            0u);
 }
 
 TEST(config, values_are_read) {

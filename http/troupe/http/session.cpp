@@ -307,6 +307,9 @@ void session::write(http_response res, bool dispatched) {
     head_ += std::to_string(body_.size());
     head_ += "\r\n";
   }
+  // A response to HEAD announces its length but sends no body.
+  if (method_ == "HEAD")
+    body_.clear();
   if (close)
     head_ += "Connection: close\r\n";
   head_ += "\r\n";

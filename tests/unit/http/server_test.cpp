@@ -189,6 +189,20 @@ TEST_F(server_test, not_found_and_method_not_allowed) {
             "method_not_allowed");
 }
 
+TEST_F(server_test, a_reply_to_head_has_a_length_but_no_body) {
+  start();
+  http_client c{srv->port()};
+  ASSERT_TRUE(c.send_raw("HEAD /echo HTTP/1.1\r\nHost: t\r\n\r\n"));
+  auto head = c.read_reply(false);
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 405);
+  EXPECT_NE(head->header("Content-Length"), "0");
+  // The next reply on the connection starts right after the head.
+  auto next = c.request("GET", "/nope");
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->status, 404);
+}
+
 TEST_F(server_test, limits_and_malformed_requests) {
   start();
   {

@@ -78,8 +78,9 @@ public:
     return true;
   }
 
-  /// Reads one response; `std::nullopt` on EOF, error or timeout.
-  std::optional<http_reply> read_reply() {
+  /// Reads one response; `std::nullopt` on EOF, error or timeout. A reply
+  /// to HEAD has a Content-Length but no body: pass `has_body = false`.
+  std::optional<http_reply> read_reply(bool has_body = true) {
     size_t end;
     while ((end = buf_.find("\r\n\r\n")) == std::string::npos)
       if (!fill())
@@ -108,7 +109,7 @@ public:
       pos = next + 2;
     }
     auto len_str = r.header("Content-Length");
-    size_t len = len_str.empty() ? 0 : std::stoul(len_str);
+    size_t len = len_str.empty() || !has_body ? 0 : std::stoul(len_str);
     while (buf_.size() < len)
       if (!fill())
         return std::nullopt;

@@ -124,14 +124,20 @@ caf::actor service::route(std::string_view key) const {
 service start(runtime::node& n, clock_fn now) {
   const auto& cfg = n.config().cache;
   auto board = std::make_shared<shard_board>(cfg.shards);
-  auto per_shard = cfg.capacity_bytes / cfg.shards;
+  runtime::shard_context snapshots;
+  snapshots.store = &n.store("cache");
+  snapshots.committer = &n.committer();
+  drop_snapshots_beyond(snapshots, cfg.shards);
   runtime::region_spec spec;
   spec.service = "cache";
   spec.shards = cfg.shards;
   spec.key_of = key_of;
-  spec.shard = [now, board, per_shard](caf::event_based_actor* self,
-                                       runtime::shard_context ctx) {
-    return shard_actor(self, std::move(ctx), per_shard, now, board);
+  spec.shard = [now, board, total = cfg.capacity_bytes](
+                   caf::event_based_actor* self, runtime::shard_context ctx) {
+    // An even split; the first `total % shards` shards get one byte more.
+    auto n = ctx.config->cache.shards;
+    auto capacity = total / n + (ctx.shard < total % n ? 1 : 0);
+    return shard_actor(self, std::move(ctx), capacity, now, board);
   };
   service result;
   result.region = n.start_region(std::move(spec));

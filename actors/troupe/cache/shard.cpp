@@ -1,7 +1,9 @@
 #include "troupe/cache/shard.hpp"
 
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <caf/actor_cast.hpp>
 #include <caf/scheduled_actor.hpp>
@@ -52,6 +54,11 @@ constexpr const char* snapshot_db = "cache.snapshot";
 /// more runs another step right away (still one bounded step per message).
 constexpr size_t busy_sweep_ratio = 4;
 
+/// Returns the key of shard `idx`'s snapshot.
+std::string snapshot_key(size_t idx) {
+  return "shard/" + std::to_string(idx);
+}
+
 using sweep_more_atom = caf::atom_constant<caf::atom("sweep_more")>;
 
 struct shard_state {
@@ -68,9 +75,7 @@ struct shard_state {
 
   const config::cache_settings& cfg() const { return ctx.config->cache; }
 
-  std::string snapshot_key() const {
-    return "shard/" + std::to_string(ctx.shard);
-  }
+  std::string snapshot_key() const { return cache::snapshot_key(ctx.shard); }
 
   cache_stats stats() const {
     const auto& t = table.stats();
@@ -214,6 +219,27 @@ void restore(shard_state& st, const std::string& blob) {
 }
 
 } // namespace
+
+void drop_snapshots_beyond(runtime::shard_context ctx, size_t shards) {
+  auto* env = &ctx.store->env();
+  ctx.committer->submit_task([env, shards] {
+    auto dbi = env->open_db(snapshot_db);
+    std::vector<std::string> stale;
+    persistence::lmdb_txn txn{*env, persistence::lmdb_txn::mode::write};
+    txn.for_each(dbi, "shard/", [&](std::string_view key, std::string_view) {
+      auto idx = std::strtoull(std::string{key.substr(6)}.c_str(), nullptr, 10);
+      if (idx >= shards || key != snapshot_key(idx))
+        stale.emplace_back(key);
+      return true;
+    });
+    for (const auto& key : stale)
+      txn.del(dbi, key);
+    txn.commit();
+    if (!stale.empty())
+      log::info("cache", "dropped ", stale.size(),
+                " snapshots of shards beyond cache.shards = ", shards);
+  });
+}
 
 caf::behavior shard_actor(caf::event_based_actor* self,
                           runtime::shard_context ctx, uint64_t capacity,

@@ -49,6 +49,12 @@ private:
 
 using shard_board_ptr = std::shared_ptr<shard_board>;
 
+/// Queues, on the committer thread, the removal of snapshots of shard
+/// indexes `shards` and above (left by a run with more shards), so that a
+/// later run with more shards never reloads their stale values. Call it
+/// before the shards start.
+void drop_snapshots_beyond(runtime::shard_context ctx, size_t shards);
+
 /// Initializes one cache shard: its LRU table (with `capacity` bytes),
 /// the expiry sweep and, if `cache.snapshot` is on, the warm restart from
 /// and periodic snapshots to LMDB.

@@ -102,6 +102,10 @@ std::string validate(const node_config& cfg, const std::string& origin) {
   if (cfg.cache.capacity_bytes / cfg.cache.shards < 4096)
     return fail("cache.capacity_bytes",
                 "must give each of the cache.shards at least 4096 bytes");
+  if (cfg.cache.max_value_bytes > cfg.http.max_body_bytes)
+    return fail("cache.max_value_bytes",
+                "must not exceed http.max_body_bytes (" +
+                    std::to_string(cfg.http.max_body_bytes) + ")");
   if (cfg.persistence.max_queue < 1)
     return fail("persistence.max_queue", "must be positive");
   return {};

@@ -59,6 +59,9 @@ TEST(config, cache_settings_are_read_and_checked) {
   EXPECT_EQ(parse_error("[cache]\nshards = 64\ncapacity_bytes = 65536\n"),
             "t.toml: cache.capacity_bytes: must give each of the cache.shards "
             "at least 4096 bytes");
+  EXPECT_EQ(parse_error("[cache]\nmax_value_bytes = 4194304\n"),
+            "t.toml: cache.max_value_bytes: must not exceed "
+            "http.max_body_bytes (2097152)");
   EXPECT_EQ(parse_error("[cache]\nsnapshot = 1\n")
                 .rfind("t.toml: cache.snapshot:", 0),
             0u);

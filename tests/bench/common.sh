@@ -1,16 +1,19 @@
-# shellcheck shell=bash disable=SC2034  # TROUPE_*/NGINX_* are outputs for the callers
+# shellcheck shell=bash disable=SC2034  # TROUPE_*/NGINX_*/REDIS_* are outputs for the callers
 # Shared helpers of the load benchmarks (sourced, not run).
 #
-# Provides: troupe/lmdb bench binary discovery, free loopback ports, a troupe
-# node and an nginx reference server started from temporary directories,
+# Provides: troupe/bench binary discovery, free loopback ports, a troupe node
+# and nginx/redis reference servers started from temporary directories,
 # cleanup that always stops whatever was started (EXIT/INT/TERM traps), wrk
-# output parsing and CPU accounting of the server processes.
+# output parsing, CPU accounting and RSS of the server processes.
 #
 # Environment:
 #   TROUPE_BIN       troupe binary (default: build/release/app/troupe, else
 #                    the newest build/*/app/troupe)
 #   LMDB_BENCH_BIN   lmdb_sync_put_bench binary (default: next to troupe's
 #                    build tree, else the newest build/*/tests/bench/...)
+#   CACHE_LOAD_BIN   cache_load_bench binary (found like LMDB_BENCH_BIN)
+#   TROUPE_CONFIG_SET  config overrides for every node started, as for the
+#                    extra arguments of start_troupe (space-separated)
 #   BENCH_TMPDIR     where temporary data dirs go (default: $TMPDIR or /tmp);
 #                    the disk under it is the one being measured
 #   BENCH_KEEP=1     keep the temporary directory (logs) after the run
@@ -37,7 +40,13 @@ bench_init() {
   trap bench_cleanup EXIT
   trap 'log "interrupted"; exit 130' INT
   trap 'log "terminated"; exit 143' TERM
-  for tool in wrk curl nginx; do
+  need_tools wrk curl nginx
+}
+
+# need_tools TOOL...: dies unless every TOOL is on the PATH.
+need_tools() {
+  local tool
+  for tool in "$@"; do
     command -v "$tool" >/dev/null 2>&1 ||
       die "$tool not found: run tests/bench/install-deps.sh"
   done
@@ -117,20 +126,26 @@ find_troupe_bin() {
   echo "$b"
 }
 
-find_lmdb_bench_bin() {
-  if [[ -n ${LMDB_BENCH_BIN:-} ]]; then
-    [[ -x $LMDB_BENCH_BIN ]] || die "LMDB_BENCH_BIN=$LMDB_BENCH_BIN is not executable"
-    echo "$LMDB_BENCH_BIN"
+# find_bench_tool TARGET ENV_VAR: the binary of the tests/bench target TARGET:
+# $ENV_VAR if set, else next to troupe's build tree, else the newest
+# build/*/tests/bench/TARGET.
+find_bench_tool() {
+  local target=$1 var=$2 troupe b
+  if [[ -n ${!var:-} ]]; then
+    [[ -x ${!var} ]] || die "$var=${!var} is not executable"
+    echo "${!var}"
     return
   fi
-  local troupe b
   troupe=$(find_troupe_bin)
-  b=$(dirname "$troupe")/../tests/bench/lmdb_sync_put_bench
-  [[ -x $b ]] || b=$(newest "$REPO_ROOT"/build/*/tests/bench/lmdb_sync_put_bench)
+  b=$(dirname "$troupe")/../tests/bench/$target
+  [[ -x $b ]] || b=$(newest "$REPO_ROOT"/build/*/tests/bench/"$target")
   [[ -n $b && -x $b ]] ||
-    die "no lmdb_sync_put_bench: build the target lmdb_sync_put_bench or set LMDB_BENCH_BIN"
+    die "no $target: build the target $target or set $var"
   echo "$b"
 }
+
+find_lmdb_bench_bin() { find_bench_tool lmdb_sync_put_bench LMDB_BENCH_BIN; }
+find_cache_load_bin() { find_bench_tool cache_load_bench CACHE_LOAD_BIN; }
 
 # --- ports ------------------------------------------------------------------
 
@@ -158,13 +173,38 @@ free_port() {
 
 # --- troupe -----------------------------------------------------------------
 
-# start_troupe NAME DURABILITY
+# set_config_key FILE SECTION.KEY=VALUE: replaces the value of KEY in the
+# [SECTION] table of the TOML FILE (no SECTION. for a top-level key). VALUE is
+# TOML as written (quote strings: log_level='"debug"'). Dies if the key is
+# not there: troupe rejects unknown keys, so only existing ones are replaced.
+set_config_key() {
+  local file=$1 item=$2 path section="" key value
+  [[ $item == *=* ]] || die "config override '$item' is not KEY=VALUE"
+  path=${item%%=*}
+  value=${item#*=}
+  key=${path##*.}
+  [[ $path == *.* ]] && section=${path%.*}
+  awk -v sec="$section" -v key="$key" -v val="$value" '
+    /^[[:space:]]*\[/ { cur = $0; sub(/^[[:space:]]*\[+[[:space:]]*/, "", cur); sub(/[[:space:]]*\].*/, "", cur) }
+    !done && cur == sec && $0 ~ "^[[:space:]]*" key "[[:space:]]*=" { $0 = key " = " val; done = 1 }
+    { print }
+    END { exit !done }' "$file" >"$file.new" || {
+    rm -f "$file.new"
+    die "config override $item: no key '$key' in section [${section:-top level}] of $file"
+  }
+  mv "$file.new" "$file"
+}
+
+# start_troupe NAME DURABILITY [SECTION.KEY=VALUE...]
 # Starts a node from a fresh data dir and a config derived from
-# cluster-config/single.toml. Sets TROUPE_PID, TROUPE_PORT, TROUPE_URL,
-# TROUPE_DIR. Waits for /readyz.
+# cluster-config/single.toml, with the overrides of $TROUPE_CONFIG_SET and
+# then the extra arguments applied (see set_config_key). Sets TROUPE_PID,
+# TROUPE_PORT, TROUPE_URL, TROUPE_DIR. Waits for /readyz.
 start_troupe() {
   local name=$1 durability=$2
-  local bin dir http_port actor_port cfg
+  shift 2
+  local bin dir http_port actor_port cfg item overrides
+  read -ra overrides <<<"${TROUPE_CONFIG_SET:-}"
   bin=$(find_troupe_bin)
   dir=$BENCH_WORK/troupe-$name
   mkdir -p "$dir/data"
@@ -184,6 +224,10 @@ start_troupe() {
     grep -q "$dir/data" "$cfg"; }; then
     die "could not derive a config from cluster-config/single.toml (keys renamed?)"
   fi
+  for item in "${overrides[@]+"${overrides[@]}"}" "$@"; do
+    set_config_key "$cfg" "$item"
+    log "troupe '$name': config $item"
+  done
   "$bin" run --config "$cfg" >"$dir/troupe.log" 2>&1 &
   TROUPE_PID=$!
   BENCH_PIDS+=("$TROUPE_PID")
@@ -287,6 +331,53 @@ stop_nginx() {
   log "nginx pid $pid stopped"
 }
 
+# --- redis ------------------------------------------------------------------
+
+# start_redis NAME: redis-server from a temporary dir, no persistence (no RDB
+# snapshots, no AOF), loopback, a free port. Sets REDIS_PID, REDIS_PORT,
+# REDIS_DIR. Waits for PING.
+start_redis() {
+  local name=$1 dir port i
+  dir=$BENCH_WORK/redis-$name
+  mkdir -p "$dir"
+  free_port port
+  redis-server --save '' --appendonly no --port "$port" --bind 127.0.0.1 \
+    --daemonize no --dir "$dir" --logfile "$dir/redis.log" >"$dir/stdout.log" 2>&1 &
+  REDIS_PID=$!
+  BENCH_PIDS+=("$REDIS_PID")
+  REDIS_PORT=$port
+  REDIS_DIR=$dir
+  log "redis '$name' pid $REDIS_PID on 127.0.0.1:$port ($(redis-server --version | awk '{ print $3 }'))"
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$REDIS_PID" 2>/dev/null || break
+    [[ $(redis-cli -p "$port" ping 2>/dev/null) == PONG ]] && return 0
+    sleep 0.1
+  done
+  tail -n 20 "$dir/redis.log" "$dir/stdout.log" >&2 || true
+  die "redis '$name' did not start"
+}
+
+stop_redis() {
+  local pid=${1:-$REDIS_PID}
+  stop_pid "$pid" 10
+  log "redis pid $pid stopped"
+}
+
+# rcli ARGS...: redis-cli against the redis started last.
+rcli() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" "$@"; }
+
+# redis_info FIELD [SECTION]: one numeric field of INFO (e.g. used_memory).
+redis_info() {
+  rcli info "${2:-all}" | tr -d '\r' | sed -n "s/^$1://p"
+}
+
+# --- memory -------------------------------------------------------------------
+
+# rss_kb PID: resident set size of PID in KiB (VmRSS).
+rss_kb() {
+  awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || die "no process $1"
+}
+
 # --- CPU accounting -----------------------------------------------------------
 
 CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
@@ -344,9 +435,18 @@ child_cpu() {
 # --- wrk ----------------------------------------------------------------------
 
 # run_wrk OUT_FILE SERVER_PID wrk-args...: runs wrk, writes its output to
-# OUT_FILE, appends CPU accounting lines "bench_cpu server=<cores> wrk=<cores>
-# machine=<cores>" (average cores busy over the run).
+# OUT_FILE, appends CPU accounting lines "bench_cpu server=<cores>
+# client=<cores> machine=<cores>" (average cores busy over the run; client =
+# wrk) and "bench_threads ..." (busiest server threads).
 run_wrk() {
+  local out=$1 spid=$2
+  shift 2
+  run_measured "$out" "$spid" wrk "$@"
+}
+
+# run_measured OUT_FILE SERVER_PID COMMAND...: as run_wrk for any load
+# generator (e.g. redis-benchmark); client = COMMAND and its children.
+run_measured() {
   local out=$1 spid=$2
   shift 2
   local s0 s1 w0 w1 m0 m1 t0 t1
@@ -356,9 +456,9 @@ run_wrk() {
   w0=$CHILD_CPU
   m0=$(machine_ticks)
   t0=$(date +%s.%N)
-  wrk "$@" >"$out" 2>&1 || {
+  "$@" >"$out" 2>&1 || {
     cat "$out" >&2
-    die "wrk failed: wrk $*"
+    die "$1 failed: $*"
   }
   t1=$(date +%s.%N)
   s1=$(tree_cpu_ticks "$spid")
@@ -369,7 +469,7 @@ run_wrk() {
   awk -v s0="$s0" -v s1="$s1" -v w0="$w0" -v w1="$w1" -v m0="$m0" -v m1="$m1" \
     -v t0="$t0" -v t1="$t1" -v hz="$CLK_TCK" 'BEGIN {
       split(m0, a, " "); split(m1, b, " "); el = t1 - t0
-      printf "bench_cpu server=%.2f wrk=%.2f machine=%.2f\n",
+      printf "bench_cpu server=%.2f client=%.2f machine=%.2f\n",
         (s1 - s0) / hz / el, (w1 - w0) / el, (b[1] - a[1]) / hz / el
     }' >>"$out"
   # busiest threads of the server: "bench_threads comm/tid=cores ..."
@@ -381,7 +481,13 @@ run_wrk() {
 }
 
 # threads_of FILE: the "bench_threads" line of a run_wrk output, as text.
+# cpu_of FILE: "server_cores client_cores machine_cores" of a run_measured
+# output.
 threads_of() { sed -n 's/^bench_threads *//p' "$1"; }
+cpu_of() {
+  awk '/^bench_cpu/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); cpu[kv[1]] = kv[2] } }
+    END { printf "%s %s %s\n", cpu["server"] + 0, cpu["client"] + 0, cpu["machine"] + 0 }' "$1"
+}
 
 # parse_wrk FILE: prints "rps p99_ms non2xx socket_errors server_cores
 # wrk_cores machine_cores" (p99 converted to milliseconds).
@@ -406,11 +512,11 @@ parse_wrk() {
     END {
       if (rps == "") rps = 0
       printf "%.0f %.2f %d %d %s %s %s\n", rps, p99, non2xx + 0, errs + 0,
-        cpu["server"] + 0, cpu["wrk"] + 0, cpu["machine"] + 0
+        cpu["server"] + 0, cpu["client"] + 0, cpu["machine"] + 0
     }' "$1"
 }
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^[0-9.]+$/ && b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 # meets VALUE TARGET: prints "yes"/"NO"
 meets() { awk -v a="$1" -v t="$2" 'BEGIN { print (a != "n/a" && a + 0 >= t) ? "yes" : "NO" }'; }
 

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Installs what the load benchmarks need: wrk (load generator) and nginx (the
-# reference server). Debian packages via apt-get, idempotent: prints nothing
-# and changes nothing when everything is already installed.
-# Never leaves a system nginx running (the package's postinst starts one).
+# Installs what the load benchmarks need: wrk (load generator), nginx (the
+# reference server of the read benchmark) and redis-server + redis-tools
+# (redis-cli, redis-benchmark: the reference of the cache benchmarks).
+# Debian packages via apt-get, idempotent: prints nothing and changes nothing
+# when everything is already installed.
+# Never leaves a system nginx or redis running (the packages' postinst
+# scripts start one).
 set -euo pipefail
 
 installed() { dpkg -s "$1" >/dev/null 2>&1; }
@@ -16,6 +19,10 @@ for p in nginx nginx-light nginx-core nginx-full nginx-extras; do
   installed "$p" && nginx_ok=true
 done
 $nginx_ok && command -v nginx >/dev/null 2>&1 || missing+=(nginx)
+installed redis-server && command -v redis-server >/dev/null 2>&1 ||
+  missing+=(redis-server)
+installed redis-tools && command -v redis-benchmark >/dev/null 2>&1 ||
+  missing+=(redis-tools)
 
 ((${#missing[@]} == 0)) && exit 0
 
@@ -32,8 +39,12 @@ if [[ " ${missing[*]} " == *" nginx "* ]]; then
   $SUDO service nginx stop >/dev/null 2>&1 || true
   $SUDO nginx -s stop >/dev/null 2>&1 || true
 fi
+# Same for redis (port 6379): the benchmarks start their own redis-server.
+if [[ " ${missing[*]} " == *" redis-server "* ]]; then
+  $SUDO service redis-server stop >/dev/null 2>&1 || true
+fi
 
-for tool in wrk nginx; do
+for tool in wrk nginx redis-server redis-cli redis-benchmark; do
   command -v "$tool" >/dev/null 2>&1 || {
     echo "install-deps: $tool still missing after install" >&2
     exit 1

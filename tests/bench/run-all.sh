@@ -3,8 +3,9 @@
 # and to tests/bench/results/latest.md.
 #
 # Usage: tests/bench/run-all.sh   (env as for the single scripts: DURATION,
-#        WARMUP, TROUPE_BIN, LMDB_BENCH_BIN, BENCH_TMPDIR; DURATION applies
-#        to both, default 15s for reads and 10s for creates)
+#        WARMUP, TROUPE_BIN, LMDB_BENCH_BIN, CACHE_LOAD_BIN, BENCH_TMPDIR;
+#        DURATION applies to all, default 15s for reads and cache GETs and
+#        10s for creates)
 # Exits non-zero if a benchmark failed (its section says why).
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -25,10 +26,11 @@ fi
 troupe_bin=$(find_troupe_bin)
 
 status=0
-section() { # section NAME SCRIPT
+section() { # section NAME SCRIPT [ARGS...]
   local name=$1 script=$2 rc=0
+  shift 2
   log "=== $name"
-  "$BENCH_DIR/$script" >"$tmp/$name.md" || rc=$?
+  "$BENCH_DIR/$script" "$@" >"$tmp/$name.md" || rc=$?
   if ((rc != 0)); then
     status=1
     echo $'\n'"**$name failed (exit $rc)**; see the messages on stderr." >>"$tmp/$name.md"
@@ -38,6 +40,9 @@ section read read_vs_nginx.sh
 # Group commit is about concurrent writers: measure creates at two levels.
 CONNECTIONS=64 section create64 create_durability.sh
 CONNECTIONS=256 section create256 create_durability.sh
+# Key-value cache vs Redis: GET hits, then memory per entry (fresh servers).
+section cache-get cache_vs_redis.sh get
+section cache-memory cache_vs_redis.sh memory
 load_end=$(load_average)
 
 {
@@ -47,7 +52,7 @@ load_end=$(load_average)
   echo "- load average (1/5/15 min): $load_start at start, $load_end at end"
   echo "- git revision: $rev"
   echo "- troupe binary: ${troupe_bin#"$REPO_ROOT"/}"
-  echo "- wrk $(wrk -v 2>&1 | head -n1 | awk '{ print $2 }'), nginx $(nginx -v 2>&1 | sed 's|.*/||')"
+  echo "- wrk $(wrk -v 2>&1 | head -n1 | awk '{ print $2 }'), nginx $(nginx -v 2>&1 | sed 's|.*/||'), redis $(redis-server --version | sed -E 's/.* v=([^ ]+).*/\1/')"
   echo
   cat "$tmp/read.md"
   echo
@@ -56,6 +61,10 @@ load_end=$(load_average)
   echo
   echo "#### 256 connections"
   cat "$tmp/create256.md"
+  echo
+  cat "$tmp/cache-get.md"
+  echo
+  cat "$tmp/cache-memory.md"
 } >"$results_dir/latest.md.tmp"
 mv "$results_dir/latest.md.tmp" "$results_dir/latest.md"
 cat "$results_dir/latest.md"

@@ -10,7 +10,15 @@ namespace {
 
 constexpr uint64_t format_version = 1;
 
-void pack_bin(msgpack::packer<msgpack::sbuffer>& pk, std::string_view x) {
+/// Appends to a string reserved up front: no reallocation, no final copy.
+struct string_sink {
+  std::string& out;
+  void write(const char* data, size_t size) { out.append(data, size); }
+};
+
+using packer = msgpack::packer<string_sink>;
+
+void pack_bin(packer& pk, std::string_view x) {
   pk.pack_bin(static_cast<uint32_t>(x.size()));
   pk.pack_bin_body(x.data(), static_cast<uint32_t>(x.size()));
 }
@@ -57,11 +65,19 @@ std::string_view bin_of(const msgpack::object& x) {
 
 std::string encode_snapshot(const lru_table& table, int64_t now) {
   size_t live = 0;
-  table.for_each_oldest_first([&](auto, auto, int64_t expires_at) {
-    live += expires_at == 0 || now < expires_at ? 1 : 0;
-  });
-  msgpack::sbuffer buf;
-  msgpack::packer<msgpack::sbuffer> pk{buf};
+  size_t payload = 0;
+  table.for_each_oldest_first(
+      [&](std::string_view key, std::string_view value, int64_t expires_at) {
+        if (expires_at != 0 && now >= expires_at)
+          return;
+        ++live;
+        payload += key.size() + value.size();
+      });
+  // Per entry at most: array 1, two bin headers 5 + 5, an int64 9.
+  std::string out;
+  out.reserve(32 + payload + live * 20);
+  string_sink sink{out};
+  packer pk{sink};
   pk.pack_map(2);
   pk.pack(std::string_view{"version"});
   pk.pack(format_version);
@@ -76,7 +92,7 @@ std::string encode_snapshot(const lru_table& table, int64_t now) {
         pack_bin(pk, value);
         pk.pack(expires_at);
       });
-  return std::string{buf.data(), buf.size()};
+  return out;
 }
 
 restore_result restore_snapshot(std::string_view blob, int64_t now,

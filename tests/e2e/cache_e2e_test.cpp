@@ -3,6 +3,7 @@
 // LRU eviction under a byte budget, concurrent clients, counters, metrics
 // and warm restarts from the snapshot.
 #include "harness.hpp"
+#include "shared_node.hpp"
 
 #include <map>
 #include <string>
@@ -145,38 +146,9 @@ bool eventually(Predicate done, std::chrono::milliseconds timeout = 5s) {
   return true;
 }
 
-/// SIGTERM and expects a clean exit.
-void stop_cleanly(node_process& node) {
-  int status = node.terminate();
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-      << "status " << status << "\n"
-      << node.log();
-}
-
 /// One node on the default config shared by the tests that need no special
 /// config; counters are checked as differences.
-class e2eCache : public ::testing::Test {
-protected:
-  static void SetUpTestSuite() {
-    node_ = new node_process();
-    node_->start();
-    if (!node_->wait_ready())
-      FAIL() << "node did not start";
-  }
-  static void TearDownTestSuite() {
-    if (node_ && node_->running())
-      stop_cleanly(*node_);
-    delete node_;
-    node_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_TRUE(node_ && node_->running()) << "shared node is not running";
-  }
-  static uint16_t port() { return node_->port(); }
-  static node_process* node_;
-};
-
-node_process* e2eCache::node_ = nullptr;
+class e2eCache : public shared_node_test<e2eCache> {};
 
 } // namespace
 

@@ -1,6 +1,7 @@
 // End-to-end tests of the pastebin / short-link service and the operations
 // routes against a real `troupe run` process.
 #include "harness.hpp"
+#include "shared_node.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -71,32 +72,7 @@ void expect_url_400(connection& c, const std::string& body) {
 }
 
 /// One node shared by the read-mostly tests of this suite.
-class e2ePastebin : public ::testing::Test {
-protected:
-  static void SetUpTestSuite() {
-    node_ = new node_process();
-    node_->start();
-    if (!node_->wait_ready())
-      FAIL() << "node did not start";
-  }
-  static void TearDownTestSuite() {
-    if (node_ && node_->running()) {
-      int status = node_->terminate();
-      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-          << "status " << status << "\n"
-          << node_->log();
-    }
-    delete node_;
-    node_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_TRUE(node_ && node_->running()) << "shared node is not running";
-  }
-  static uint16_t port() { return node_->port(); }
-  static node_process* node_;
-};
-
-node_process* e2ePastebin::node_ = nullptr;
+class e2ePastebin : public shared_node_test<e2ePastebin> {};
 
 } // namespace
 
@@ -655,9 +631,7 @@ TEST(e2ePastebinLifecycle, SigtermExitsZero) {
   ASSERT_TRUE(node.wait_ready());
   connection c{node.port()};
   create_paste(c, "before sigterm");
-  int status = node.terminate();
-  EXPECT_TRUE(WIFEXITED(status)) << "status " << status << "\n" << node.log();
-  EXPECT_EQ(WEXITSTATUS(status), 0) << node.log();
+  stop_cleanly(node);
 }
 
 TEST(e2ePastebinLifecycle, StatsAndPastesSurviveGracefulRestart) {
@@ -677,10 +651,7 @@ TEST(e2ePastebinLifecycle, StatsAndPastesSurviveGracefulRestart) {
       ASSERT_EQ(get_paste(c, b).status, 200);
   }
   // Stop right away: counters not yet flushed must be written on stop.
-  int status = node.terminate();
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-      << "status " << status << "\n"
-      << node.log();
+  stop_cleanly(node);
   ASSERT_TRUE(node.restart());
 
   connection c{node.port()};
@@ -693,8 +664,7 @@ TEST(e2ePastebinLifecycle, StatsAndPastesSurviveGracefulRestart) {
   auto g = get_paste(c, a);
   ASSERT_EQ(g.status, 200) << g.body;
   EXPECT_EQ(g.body_json()["paste_contents"], "survivor a \xF0\x9F\x98\x80");
-  status = node.terminate();
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << node.log();
+  stop_cleanly(node);
 }
 
 namespace {

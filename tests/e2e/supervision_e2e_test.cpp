@@ -1,6 +1,7 @@
 // Supervision: crashed shards restart from durable state; too many crashes
 // escalate and stop only that shard. Driven by the fault-injection route.
 #include "harness.hpp"
+#include "shared_node.hpp"
 
 #include <thread>
 
@@ -176,8 +177,7 @@ TEST(e2eSupervision, CrashedShardRestartsFromDurableState) {
   for (const auto& p : pastes)
     EXPECT_TRUE(wait_readable(c, p, 5s)) << p.shortlink;
 
-  int status = node.terminate();
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << node.log();
+  stop_cleanly(node);
 }
 
 TEST(e2eSupervision, RepeatedCrashesEscalateOnlyThatShard) {
@@ -227,6 +227,5 @@ TEST(e2eSupervision, RepeatedCrashesEscalateOnlyThatShard) {
   EXPECT_GE(pastebin_metric(node.port(), "troupe_shard_escalations"), 1);
   EXPECT_EQ(c.request("GET", "/healthz").status, 200);
 
-  int status = node.terminate();
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << node.log();
+  stop_cleanly(node);
 }

@@ -33,7 +33,7 @@ size_t size_class(size_t n) noexcept {
 
 lru_table::lru_table(uint64_t capacity_bytes)
     : buckets_(new entry*[initial_buckets]()), mask_(initial_buckets - 1) {
-  stats_.capacity = capacity_bytes;
+  stats_.capacity_bytes = capacity_bytes;
 }
 
 lru_table::~lru_table() {
@@ -149,7 +149,7 @@ std::optional<std::string_view> lru_table::get(std::string_view key,
 bool lru_table::set(std::string_view key, std::string_view value,
                     int64_t expires_at, int64_t now) {
   auto charge = charge_of(key.size(), value.size());
-  if (charge > stats_.capacity ||
+  if (charge > stats_.capacity_bytes ||
       key.size() > std::numeric_limits<uint16_t>::max() ||
       value.size() > std::numeric_limits<uint32_t>::max())
     return false;
@@ -168,7 +168,7 @@ bool lru_table::set(std::string_view key, std::string_view value,
     }
     remove(slot);
   }
-  while (stats_.bytes + charge > stats_.capacity)
+  while (stats_.bytes + charge > stats_.capacity_bytes)
     evict_tail(now);
   auto size = alloc_size(key.size(), value.size());
   auto* e = static_cast<entry*>(::operator new(size));

@@ -6,24 +6,9 @@
 #include <optional>
 #include <string_view>
 
-namespace troupe::cache {
+#include "troupe/cache/stats.hpp"
 
-/// Counters of one table (one cache shard).
-struct table_stats {
-  /// Live entries (expired ones not yet reclaimed included).
-  uint64_t entries = 0;
-  /// Bytes charged for the entries, see `lru_table::charge_of`.
-  uint64_t bytes = 0;
-  /// The byte budget.
-  uint64_t capacity = 0;
-  uint64_t hits = 0;
-  uint64_t misses = 0;
-  /// Live entries removed to make room.
-  uint64_t evictions = 0;
-  /// Entries removed because their TTL had passed (on read, by the sweep,
-  /// or found expired at the LRU tail).
-  uint64_t expired = 0;
-};
+namespace troupe::cache {
 
 /// A byte-budgeted LRU map with per-entry expiry: the state of one cache
 /// shard. Single-threaded; get, set, erase and eviction are O(1).
@@ -86,7 +71,7 @@ public:
       f(e->key(), e->value(), e->expires_at);
   }
 
-  const table_stats& stats() const noexcept { return stats_; }
+  const cache_stats& stats() const noexcept { return stats_; }
 
   size_t size() const noexcept { return stats_.entries; }
 
@@ -135,7 +120,7 @@ private:
   size_t cursor_ = 0;
   entry* head_ = nullptr;
   entry* tail_ = nullptr;
-  table_stats stats_;
+  cache_stats stats_;
 };
 
 } // namespace troupe::cache

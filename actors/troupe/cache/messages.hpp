@@ -9,6 +9,8 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "troupe/cache/stats.hpp"
+
 /// Messages of the key-value query cache.
 ///
 /// Protocol (keyed messages are answered by the shard owning the key;
@@ -31,28 +33,6 @@ using snapshot_atom = caf::atom_constant<caf::atom("snapshot")>;
 
 /// Keys are 1 to this many bytes (any bytes).
 inline constexpr size_t max_key_bytes = 1024;
-
-/// Counters of the cache, per shard or summed.
-struct cache_stats {
-  uint64_t entries = 0;
-  uint64_t bytes = 0;
-  uint64_t capacity_bytes = 0;
-  uint64_t hits = 0;
-  uint64_t misses = 0;
-  uint64_t evictions = 0;
-  uint64_t expired = 0;
-
-  cache_stats& operator+=(const cache_stats& x) {
-    entries += x.entries;
-    bytes += x.bytes;
-    capacity_bytes += x.capacity_bytes;
-    hits += x.hits;
-    misses += x.misses;
-    evictions += x.evictions;
-    expired += x.expired;
-    return *this;
-  }
-};
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, cache_stats& x) {

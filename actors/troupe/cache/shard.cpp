@@ -77,11 +77,7 @@ struct shard_state {
 
   std::string snapshot_key() const { return cache::snapshot_key(ctx.shard); }
 
-  cache_stats stats() const {
-    const auto& t = table.stats();
-    return {t.entries, t.bytes,     t.capacity, t.hits,
-            t.misses,  t.evictions, t.expired};
-  }
+  const cache_stats& stats() const { return table.stats(); }
 };
 
 using state_ptr = std::shared_ptr<shard_state>;
@@ -111,7 +107,7 @@ caf::result<ok_atom> put(shard_state& st, const std::string& key,
         "an entry of " +
             std::to_string(lru_table::charge_of(key.size(), value.size())) +
             " bytes exceeds the shard's budget of " +
-            std::to_string(st.table.stats().capacity) + " bytes");
+            std::to_string(st.table.stats().capacity_bytes) + " bytes");
   return ok_atom::value;
 }
 

@@ -13,15 +13,17 @@
 #include <string>
 #include <vector>
 
+using troupe::cache::cache_stats;
 using troupe::cache::lru_table;
-using troupe::cache::table_stats;
 
 namespace {
 
 /// The obviously correct version: a list for the order, a map for lookup.
 class reference_model {
 public:
-  explicit reference_model(uint64_t capacity) { stats.capacity = capacity; }
+  explicit reference_model(uint64_t capacity) {
+    stats.capacity_bytes = capacity;
+  }
 
   std::optional<std::string> get(const std::string& key, int64_t now) {
     auto i = items_.find(key);
@@ -41,11 +43,11 @@ public:
   bool set(const std::string& key, const std::string& value, int64_t expires_at,
            int64_t now) {
     auto charge = lru_table::charge_of(key.size(), value.size());
-    if (charge > stats.capacity)
+    if (charge > stats.capacity_bytes)
       return false;
     if (auto i = items_.find(key); i != items_.end())
       remove(i);
-    while (stats.bytes + charge > stats.capacity) {
+    while (stats.bytes + charge > stats.capacity_bytes) {
       auto oldest = items_.find(order_.back());
       ++(expired(oldest->second, now) ? stats.expired : stats.evictions);
       remove(oldest);
@@ -85,7 +87,7 @@ public:
     return {order_.rbegin(), order_.rend()};
   }
 
-  table_stats stats;
+  cache_stats stats;
 
 private:
   struct item {
@@ -118,10 +120,10 @@ std::vector<std::string> order_of(const lru_table& t) {
   return keys;
 }
 
-void expect_same_stats(const table_stats& a, const table_stats& b) {
+void expect_same_stats(const cache_stats& a, const cache_stats& b) {
   EXPECT_EQ(a.entries, b.entries);
   EXPECT_EQ(a.bytes, b.bytes);
-  EXPECT_EQ(a.capacity, b.capacity);
+  EXPECT_EQ(a.capacity_bytes, b.capacity_bytes);
   EXPECT_EQ(a.hits, b.hits);
   EXPECT_EQ(a.misses, b.misses);
   EXPECT_EQ(a.evictions, b.evictions);
@@ -241,7 +243,7 @@ TEST(lru_table, a_large_entry_evicts_as_many_as_it_needs) {
   for (int i = 0; i < 10; ++i)
     ASSERT_TRUE(t.set("k" + std::to_string(i), "0123456789", 0, t0));
   ASSERT_TRUE(t.set("big", std::string(1000, 'b'), 0, t0));
-  EXPECT_LE(t.stats().bytes, t.stats().capacity);
+  EXPECT_LE(t.stats().bytes, t.stats().capacity_bytes);
   EXPECT_EQ(t.stats().evictions, 10 - t.size() + 1);
   EXPECT_FALSE(t.get("k0", t0));
   EXPECT_TRUE(t.get("k9", t0));

@@ -132,11 +132,24 @@ service start(runtime::node& n, clock_fn now) {
   spec.service = "cache";
   spec.shards = cfg.shards;
   spec.key_of = key_of;
-  spec.shard = [now, board, total = cfg.capacity_bytes](
-                   caf::event_based_actor* self, runtime::shard_context ctx) {
-    // An even split; the first `total % shards` shards get one byte more.
-    auto n = ctx.config->cache.shards;
-    auto capacity = total / n + (ctx.shard < total % n ? 1 : 0);
+  spec.is_write = [](const caf::message& msg) {
+    return msg.size() > 0 && (msg.match_element<put_atom>(0) ||
+                              msg.match_element<delete_atom>(0));
+  };
+  // The budget is this node's: split evenly over the shards it runs (in a
+  // cluster, those whose primary it is); the first shards of the split get
+  // the remainder's bytes.
+  auto split = std::make_shared<std::vector<uint64_t>>(cfg.shards, 0);
+  std::vector<uint16_t> local;
+  for (uint16_t i = 0; i < cfg.shards; ++i)
+    if (!n.members() || n.placement().primary("cache", i) == n.config().self)
+      local.push_back(i);
+  for (size_t k = 0; k < local.size(); ++k)
+    (*split)[local[k]] = cfg.capacity_bytes / local.size() +
+                         (k < cfg.capacity_bytes % local.size() ? 1 : 0);
+  spec.shard = [now, board, split](caf::event_based_actor* self,
+                                   runtime::shard_context ctx) {
+    auto capacity = (*split)[ctx.shard];
     return shard_actor(self, std::move(ctx), capacity, now, board);
   };
   service result;

@@ -44,6 +44,9 @@ service start(runtime::node& n, clock_fn now) {
   spec.service = "pastebin";
   spec.shards = cfg.pastebin.shards;
   spec.key_of = key_of;
+  spec.is_write = [](const caf::message& msg) {
+    return msg.size() > 0 && msg.match_element<create_atom>(0);
+  };
   spec.shard = [now](caf::event_based_actor* self, runtime::shard_context ctx) {
     return shard_actor(self, std::move(ctx), now);
   };

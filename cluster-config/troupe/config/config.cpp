@@ -97,6 +97,9 @@ std::string validate(const node_config& cfg, const std::string& origin) {
                 "must be set when fault_injection is enabled");
   if (cfg.pastebin.shards < 1 || cfg.pastebin.shards > 65535)
     return fail("pastebin.shards", "must be between 1 and 65535");
+  if (cfg.membership.failure_timeout <= cfg.membership.heartbeat_interval)
+    return fail("membership.failure_timeout_ms",
+                "must be longer than membership.heartbeat_interval_ms");
   if (cfg.cache.shards < 1 || cfg.cache.shards > 65535)
     return fail("cache.shards", "must be between 1 and 65535");
   if (cfg.cache.capacity_bytes / cfg.cache.shards < 4096)

@@ -83,6 +83,16 @@ struct pastebin_settings {
   int create_retries = 5;
 };
 
+/// Settings of the static membership provider (clusters of 2+ nodes).
+struct membership_settings {
+  /// Each node sends a heartbeat (its hello: name, incarnation, config
+  /// hash) to every other node this often ...
+  std::chrono::milliseconds heartbeat_interval{200};
+  /// ... and marks a node down when it heard nothing from it this long
+  /// (at once when the connection drops).
+  std::chrono::milliseconds failure_timeout{2000};
+};
+
 /// Settings of the key-value query cache.
 struct cache_settings {
   size_t shards = 64;
@@ -109,6 +119,7 @@ struct node_config {
   http_settings http;
   persistence_settings persistence;
   runtime_settings runtime;
+  membership_settings membership;
   pastebin_settings pastebin;
   cache_settings cache;
 

@@ -153,6 +153,7 @@ table_spec root_spec(node_config& cfg) {
   auto& r = cfg.runtime;
   auto& pb = cfg.pastebin;
   auto& c = cfg.cache;
+  auto& m = cfg.membership;
   return {
       {"cluster", string_field(cfg.cluster)},
       {"self", string_field(cfg.self)},
@@ -184,6 +185,11 @@ table_spec root_spec(node_config& cfg) {
                 {"fault_injection", bool_field(r.fault_injection)},
                 {"admin_token", string_field(r.admin_token)}},
                "runtime")},
+      {"membership",
+       section(
+           {{"heartbeat_interval_ms", millis_field(m.heartbeat_interval, 1)},
+            {"failure_timeout_ms", millis_field(m.failure_timeout, 1)}},
+           "membership")},
       {"pastebin",
        section({{"shards", integer_field(pb.shards, 1)},
                 {"max_paste_bytes", integer_field(pb.max_paste_bytes, 0)},

@@ -26,4 +26,22 @@ using passivate_atom = caf::atom_constant<caf::atom("passivate")>;
 /// Asks a region for the number of active virtual actors.
 using count_atom = caf::atom_constant<caf::atom("count")>;
 
+/// Delivers the wrapped message to a shard running on this node only:
+/// `(local, idx, msg)` (what other nodes' routed messages become).
+using local_atom = caf::atom_constant<caf::atom("local")>;
+
+// -- membership (between nodes) ---------------------------------------------
+
+/// A node's hello and heartbeat: `(heartbeat, name, incarnation, hash)`.
+using heartbeat_atom = caf::atom_constant<caf::atom("heartbeat")>;
+/// Answer to a heartbeat with another config hash: `(refused, reason)`.
+using refused_atom = caf::atom_constant<caf::atom("refused")>;
+/// A region registers with the membership: `(subscribe, service, region)`.
+using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
+/// The membership tells regions: `(member_down, name)`, `(member_up, name)`.
+using member_down_atom = caf::atom_constant<caf::atom("mdown")>;
+using member_up_atom = caf::atom_constant<caf::atom("mup")>;
+/// A message routed to another node's shard: `(deliver, service, idx, msg)`.
+using deliver_atom = caf::atom_constant<caf::atom("deliver")>;
+
 } // namespace troupe::runtime

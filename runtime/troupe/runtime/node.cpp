@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include <caf/atom.hpp>
+#include <caf/io/middleman.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
@@ -36,6 +37,8 @@ make_system_config(const config::node_config& cfg,
   result->set("scheduler.max-threads", cfg.runtime.scheduler_threads);
   result->set("scheduler.policy",
               caf::atom_from_string(cfg.runtime.scheduler_policy));
+  if (cfg.nodes.size() > 1)
+    result->load<caf::io::middleman>();
   if (customize)
     customize(*result);
   return result;
@@ -68,6 +71,13 @@ std::string node::start() {
   committer_ =
       std::make_unique<persistence::group_committer>(*env_, cfg_.persistence);
   committer_->start();
+  if (cfg_.nodes.size() > 1) {
+    members_ = std::make_shared<membership_status>(initial_view(cfg_));
+    auto started = start_membership(*system_, cfg_, members_);
+    if (!started.error.empty())
+      return started.error;
+    membership_ = std::move(started.actor);
+  }
   register_collectors();
   log::info("node", "node ", cfg_.self, " of cluster ", cfg_.cluster,
             " started: data in ", self.data_dir, ", durability ",
@@ -108,8 +118,12 @@ caf::actor node::start_region(region_spec spec) {
   base.config = &cfg_;
   base.metrics = &metrics_;
   auto name = spec.service;
-  auto handle =
-      spawn_region(*system_, std::move(spec), std::move(base), status);
+  status->members = members_;
+  region_placement where{cfg_.self, &placement_, members_};
+  auto handle = spawn_region(*system_, std::move(spec), std::move(base), status,
+                             std::move(where));
+  if (membership_)
+    caf::anon_send(membership_, subscribe_atom::value, name, handle);
   regions_[name] = handle;
   statuses_.push_back(std::move(status));
   return handle;
@@ -134,6 +148,8 @@ caf::actor node::region(const std::string& service) const {
 }
 
 bool node::ready() const {
+  if (members_ && !members_->quorum())
+    return false;
   for (const auto& s : statuses_)
     if (!s->ready())
       return false;
@@ -198,6 +214,9 @@ void node::stop() {
     caf::anon_send_exit(handle, caf::exit_reason::user_shutdown);
   for (auto& handle : hosts_)
     caf::anon_send_exit(handle, caf::exit_reason::user_shutdown);
+  if (membership_)
+    caf::anon_send_exit(membership_, caf::exit_reason::user_shutdown);
+  membership_ = nullptr;
   regions_.clear();
   hosts_.clear();
   for (auto& status : statuses_)

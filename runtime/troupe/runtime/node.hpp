@@ -11,6 +11,7 @@
 #include <caf/actor_system_config.hpp>
 
 #include "troupe/config/config.hpp"
+#include "troupe/runtime/membership.hpp"
 #include "troupe/runtime/metrics.hpp"
 #include "troupe/runtime/region.hpp"
 #include "troupe/runtime/shard_map.hpp"
@@ -59,8 +60,12 @@ public:
   /// Returns the region of `service`, or an invalid handle.
   caf::actor region(const std::string& service) const;
 
-  /// Returns whether every region has loaded all its shards.
+  /// Returns whether every region has loaded the shards it runs and, in a
+  /// cluster, this node sees a majority of the nodes.
   bool ready() const;
+
+  /// Returns the membership (unset on a single node).
+  const membership_status_ptr& members() const { return members_; }
 
   /// Returns the live status of every region.
   std::vector<region_status_ptr> regions() const;
@@ -93,6 +98,8 @@ private:
   std::map<std::string, caf::actor> regions_;
   std::vector<region_status_ptr> statuses_;
   std::vector<caf::actor> hosts_;
+  membership_status_ptr members_;
+  caf::actor membership_;
   bool stopped_ = false;
   int lock_fd_ = -1;
 };

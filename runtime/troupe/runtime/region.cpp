@@ -1,5 +1,7 @@
 #include "troupe/runtime/region.hpp"
 
+#include <chrono>
+#include <deque>
 #include <unordered_map>
 
 #include <caf/actor_system.hpp>
@@ -17,7 +19,7 @@ namespace troupe::runtime {
 
 bool region_status::ready() const {
   for (const auto& s : states)
-    if (s.load() != up)
+    if (auto x = s.load(); x != up && x != remote)
       return false;
   return true;
 }
@@ -36,10 +38,21 @@ void region_status::publish(std::vector<caf::actor> shards) {
 
 namespace {
 
+/// Who waits for a request delegated to another node.
+struct in_flight_entry {
+  using clock = std::chrono::steady_clock;
+  caf::strong_actor_ptr requester;
+  caf::message_id id;
+  clock::time_point sent;
+};
+
 struct region_state {
   region_spec spec;
   shard_context base;
   region_status_ptr status;
+  region_placement placement;
+  /// Requests delegated to other nodes within the last request timeout.
+  std::unordered_map<std::string, std::deque<in_flight_entry>> in_flight;
   std::vector<caf::actor> shards;
   std::vector<restart_intensity> intensity;
   std::unordered_map<caf::actor_addr, uint16_t> index_of;
@@ -93,8 +106,16 @@ void on_shard_exit(region_actor* self, uint16_t idx, const caf::error& why) {
   st.status->states[idx] = region_status::failed;
 }
 
-caf::result<caf::message> forward(region_actor* self, uint16_t idx,
-                                  caf::message msg) {
+/// Returns the node that owns shard `idx` (this node on a single node).
+std::string owner_of(const region_state& st, uint16_t idx) {
+  if (!st.placement.members)
+    return st.placement.self;
+  return st.placement.map->primary(st.spec.service, idx);
+}
+
+/// Hands `msg` to the shard actor `idx` of this node.
+caf::result<caf::message> forward_local(region_actor* self, uint16_t idx,
+                                        caf::message msg) {
   auto& st = self->state;
   if (idx >= st.shards.size())
     return make_error(errc::invalid_argument, "no such shard");
@@ -106,8 +127,73 @@ caf::result<caf::message> forward(region_actor* self, uint16_t idx,
   return caf::delegated<caf::message>{};
 }
 
+/// Delegates `msg` to shard `idx` on node `owner`: the shard answers the
+/// requester directly. The region remembers the requester for one request
+/// timeout, to fail the request at once if `owner` goes down meanwhile.
+caf::result<caf::message> forward_remote(region_actor* self,
+                                         const std::string& owner, uint16_t idx,
+                                         caf::message msg) {
+  auto& st = self->state;
+  auto view = st.placement.members->view();
+  const auto* m = view->find(owner);
+  if (m == nullptr || !m->up || !m->gateway)
+    return make_error(errc::unavailable, "shard " + std::to_string(idx) +
+                                             " of " + st.spec.service +
+                                             " is owned by node " + owner +
+                                             ", which is down");
+  auto now = in_flight_entry::clock::now();
+  auto& pending = st.in_flight[owner];
+  auto window = st.base.config->http.request_timeout;
+  while (!pending.empty() && now - pending.front().sent > window)
+    pending.pop_front();
+  auto rp = self->make_response_promise();
+  if (auto requester = rp.next())
+    pending.push_back(in_flight_entry{std::move(requester), rp.id(), now});
+  rp.delegate(m->gateway, deliver_atom::value, st.spec.service, idx,
+              std::move(msg));
+  return caf::delegated<caf::message>{};
+}
+
+/// Routes `msg` to shard `idx`, wherever it runs.
+caf::result<caf::message> forward(region_actor* self, uint16_t idx,
+                                  caf::message msg) {
+  auto& st = self->state;
+  if (idx >= st.shards.size())
+    return make_error(errc::invalid_argument, "no such shard");
+  const auto& members = st.placement.members;
+  if (members && !members->quorum() && st.spec.is_write &&
+      st.spec.is_write(msg)) {
+    auto view = members->view();
+    return make_error(errc::unavailable,
+                      "node " + view->self + " sees " +
+                          std::to_string(view->up_count()) + " of " +
+                          std::to_string(view->members.size()) +
+                          " nodes; writes need a majority");
+  }
+  auto owner = owner_of(st, idx);
+  if (owner == st.placement.self)
+    return forward_local(self, idx, std::move(msg));
+  return forward_remote(self, owner, idx, std::move(msg));
+}
+
+/// Fails the requests sent towards `name` within the last request
+/// timeout. Those already answered get a second answer, which requesters
+/// ignore (its request id is no longer pending).
+void fail_in_flight(region_actor* self, const std::string& name) {
+  auto i = self->state.in_flight.find(name);
+  if (i == self->state.in_flight.end())
+    return;
+  auto err =
+      make_error(errc::unavailable,
+                 "node " + name + " went down with the request in flight");
+  for (auto& entry : i->second)
+    entry.requester->enqueue(nullptr, entry.id.response_id(),
+                             caf::make_message(err), self->context());
+  self->state.in_flight.erase(i);
+}
+
 caf::behavior region(region_actor* self, region_spec spec, shard_context base,
-                     region_status_ptr status) {
+                     region_status_ptr status, region_placement placement) {
   auto& st = self->state;
   auto n = spec.shards;
   st.fault_injection = base.config && base.config->runtime.fault_injection;
@@ -116,9 +202,14 @@ caf::behavior region(region_actor* self, region_spec spec, shard_context base,
   st.spec = std::move(spec);
   st.base = std::move(base);
   st.status = std::move(status);
+  st.placement = std::move(placement);
   st.shards.resize(n);
-  for (uint16_t i = 0; i < n; ++i)
-    spawn_shard(self, i);
+  for (uint16_t i = 0; i < n; ++i) {
+    if (owner_of(st, i) == st.placement.self)
+      spawn_shard(self, i);
+    else
+      st.status->states[i] = region_status::remote;
+  }
   self->set_exit_handler([self](caf::exit_msg& msg) {
     auto& st = self->state;
     auto i = st.index_of.find(msg.source);
@@ -144,6 +235,15 @@ caf::behavior region(region_actor* self, region_spec spec, shard_context base,
   return {
       [self](to_shard_atom, uint16_t idx, caf::message& msg) {
         return forward(self, idx, std::move(msg));
+      },
+      [self](local_atom, uint16_t idx, caf::message& msg) {
+        return forward_local(self, idx, std::move(msg));
+      },
+      [self](member_down_atom, const std::string& name) {
+        fail_in_flight(self, name);
+      },
+      [](member_up_atom, const std::string&) {
+        // Static placement: nothing moves when a node comes back.
       },
       [self](ready_atom, uint16_t idx) {
         auto& st = self->state;
@@ -186,8 +286,10 @@ caf::behavior region(region_actor* self, region_spec spec, shard_context base,
 } // namespace
 
 caf::actor spawn_region(caf::actor_system& sys, region_spec spec,
-                        shard_context base, region_status_ptr status) {
-  return sys.spawn(region, std::move(spec), std::move(base), std::move(status));
+                        shard_context base, region_status_ptr status,
+                        region_placement placement) {
+  return sys.spawn(region, std::move(spec), std::move(base), std::move(status),
+                   std::move(placement));
 }
 
 } // namespace troupe::runtime

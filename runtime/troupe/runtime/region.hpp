@@ -13,7 +13,9 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/message.hpp>
 
+#include "troupe/runtime/membership.hpp"
 #include "troupe/runtime/shard_context.hpp"
+#include "troupe/runtime/shard_map.hpp"
 
 namespace troupe::runtime {
 
@@ -28,11 +30,15 @@ struct region_spec {
   /// Initializes one shard actor. The shard loads its durable state, then
   /// sends `(ready, shard)` to its parent region.
   std::function<caf::behavior(caf::event_based_actor*, shard_context)> shard;
+  /// Tells whether a message changes state (refused with 503 while this
+  /// node does not see a majority of the cluster). Unset: no message does.
+  std::function<bool(const caf::message&)> is_write;
 };
 
 /// Live view of a region, readable from any thread (dashboards, /readyz).
 struct region_status {
-  enum shard_state : uint8_t { loading = 0, up = 1, failed = 2 };
+  /// `remote`: the shard's primary is another node.
+  enum shard_state : uint8_t { loading = 0, up = 1, failed = 2, remote = 3 };
 
   explicit region_status(std::string name, size_t n)
       : service(std::move(name)), shards(n), states(n) {
@@ -44,9 +50,11 @@ struct region_status {
   size_t shards;
   std::vector<std::atomic<uint8_t>> states;
   std::atomic<uint64_t> restarts{0};
+  /// The cluster's membership (unset on a single node).
+  membership_status_ptr members;
   std::atomic<uint64_t> escalations{0};
 
-  /// Returns whether every shard is up.
+  /// Returns whether every shard this node runs is up.
   bool ready() const;
 
   /// Returns the local actor of the shard owning `key`, or an invalid
@@ -55,8 +63,11 @@ struct region_status {
   /// of an actor per request) without holding node addresses.
   caf::actor shard_for(std::string_view key) const;
 
-  /// Returns `shard_for(key)`, or `region` when the shard is not local.
+  /// Returns `shard_for(key)`, or `region` when the shard is not local or
+  /// this node lacks a quorum (the region then refuses writes).
   caf::actor route(std::string_view key, const caf::actor& region) const {
+    if (members && !members->quorum())
+      return region;
     auto shard = shard_for(key);
     return shard ? shard : region;
   }
@@ -72,12 +83,30 @@ private:
 
 using region_status_ptr = std::shared_ptr<region_status>;
 
+/// Where a region's shards live when the node is part of a cluster.
+struct region_placement {
+  /// This node's name.
+  std::string self;
+  /// The owners of every shard (static: over the configured nodes).
+  const shard_map* map = nullptr;
+  /// Unset on a single node: every shard is local.
+  membership_status_ptr members;
+};
+
 /// Spawns the region actor of a service. It supervises the shard actors
 /// (restart from durable state within the restart intensity, escalation to
 /// "failed" beyond it), routes every keyed message to the shard owning the
 /// key, and routes `(to_shard, idx, msg)` by index. `base` carries the
 /// node-wide parts of the shard context.
+///
+/// In a cluster the region runs the shards whose primary is this node;
+/// messages for other shards go to the primary's membership actor as
+/// `(deliver, service, idx, msg)`, which hands them to its region as
+/// `(local, idx, msg)`. Requests in flight towards a node fail with
+/// `unavailable` as soon as the membership reports it down; requests for
+/// a shard whose primary is down fail at once.
 caf::actor spawn_region(caf::actor_system& sys, region_spec spec,
-                        shard_context base, region_status_ptr status);
+                        shard_context base, region_status_ptr status,
+                        region_placement placement);
 
 } // namespace troupe::runtime

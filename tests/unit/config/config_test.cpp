@@ -36,6 +36,9 @@ TEST(config, shipped_single_toml_equals_the_embedded_default) {
   EXPECT_EQ(cfg.http.io_threads, def.http.io_threads);
   EXPECT_EQ(cfg.persistence.sync_interval, def.persistence.sync_interval);
   EXPECT_FALSE(cfg.runtime.fault_injection);
+  EXPECT_EQ(cfg.membership.heartbeat_interval,
+            def.membership.heartbeat_interval);
+  EXPECT_EQ(cfg.membership.failure_timeout, def.membership.failure_timeout);
   EXPECT_EQ(cfg.cache.shards, def.cache.shards);
   EXPECT_EQ(cfg.cache.capacity_bytes, def.cache.capacity_bytes);
   EXPECT_EQ(cfg.cache.max_value_bytes, def.cache.max_value_bytes);

@@ -83,7 +83,7 @@ std::optional<std::string> counter_key(const caf::message& msg) {
 }
 
 runtime::region_spec counter_spec() {
-  return runtime::region_spec{"counter", 4, counter_key, counter};
+  return runtime::region_spec{"counter", 4, counter_key, counter, {}};
 }
 
 void wait_until(const std::function<bool()>& pred) {

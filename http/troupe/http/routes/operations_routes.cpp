@@ -30,11 +30,14 @@ const char* shard_state_name(uint8_t x) {
 
 json cluster_view(runtime::node& n) {
   const auto& cfg = n.config();
+  auto view = n.members() ? n.members()->view()
+                          : std::make_shared<const runtime::member_view>(
+                                runtime::initial_view(cfg));
   auto nodes = json::array();
   for (const auto& entry : cfg.nodes) {
-    // Membership comes with clustering; until then only this node is up.
+    const auto* m = view->find(entry.name);
     nodes.push_back(json{{"name", entry.name},
-                         {"state", entry.name == cfg.self ? "up" : "down"},
+                         {"state", m && m->up ? "up" : "down"},
                          {"http", entry.http.to_string()},
                          {"actor", entry.actor.to_string()}});
   }
@@ -55,6 +58,7 @@ json cluster_view(runtime::node& n) {
   }
   return json{{"cluster", cfg.cluster},
               {"self", cfg.self},
+              {"quorum", view->quorum},
               {"nodes", std::move(nodes)},
               {"shards", std::move(shards)}};
 }

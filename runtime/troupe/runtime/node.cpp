@@ -176,6 +176,15 @@ void node::register_collectors() {
         .set(static_cast<double>(committer->fsyncs()));
     reg.gauge("troupe_actors_alive", "Actors running in this node")
         .set(static_cast<double>(sys->registry().running()));
+    if (members_) {
+      auto view = members_->view();
+      for (const auto& m : view->members)
+        reg.gauge("troupe_member_up", "1 if this node sees the member up",
+                  {{"node", m.name}})
+            .set(m.up ? 1 : 0);
+      reg.gauge("troupe_quorum", "1 if this node sees a majority of nodes")
+          .set(view->quorum ? 1 : 0);
+    }
     for (const auto& st : statuses_) {
       metric_labels labels{{"service", st->service}};
       reg.gauge("troupe_shard_restarts", "Shard restarts by the supervisor",

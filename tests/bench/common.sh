@@ -1,10 +1,11 @@
 # shellcheck shell=bash disable=SC2034  # TROUPE_*/NGINX_*/REDIS_* are outputs for the callers
 # Shared helpers of the load benchmarks (sourced, not run).
 #
-# Provides: troupe/bench binary discovery, free loopback ports, a troupe node
-# and nginx/redis reference servers started from temporary directories,
-# cleanup that always stops whatever was started (EXIT/INT/TERM traps), wrk
-# output parsing, CPU accounting and RSS of the server processes.
+# Provides: troupe/bench binary discovery, free loopback ports, a troupe node,
+# a troupe cluster (the nodes of local-3.toml) and nginx/redis reference
+# servers started from temporary directories, cleanup that always stops
+# whatever was started (EXIT/INT/TERM traps), wrk output parsing, CPU
+# accounting and RSS of the server processes.
 #
 # Environment:
 #   TROUPE_BIN       troupe binary (default: build/release/app/troupe, else
@@ -261,6 +262,158 @@ stop_troupe() {
   local pid=${1:-$TROUPE_PID}
   stop_pid "$pid" 20
   log "troupe pid $pid stopped"
+}
+
+# --- troupe cluster -----------------------------------------------------------
+
+CLUSTER_NODES=()       # node names of the cluster started by start_cluster
+declare -A CLUSTER_PID # node name -> pid
+declare -A CLUSTER_URL # node name -> http://127.0.0.1:PORT
+CLUSTER_DIR=""
+
+# start_cluster NAME DURABILITY [SECTION.KEY=VALUE...]
+# Starts every node of cluster-config/local-3.toml on this machine, from
+# fresh data dirs and free ports. The config is cluster-config/single.toml
+# (every key at its default) with its [[nodes]] replaced by local-3's (actor,
+# http and data_dir rewritten), local-3's other keys applied, then
+# durability, $TROUPE_CONFIG_SET and the extra arguments (see
+# set_config_key). Sets CLUSTER_NODES, CLUSTER_PID, CLUSTER_URL, CLUSTER_DIR
+# (node NAME logs to $CLUSTER_DIR/NAME/troupe.log). Waits for every /readyz.
+start_cluster() {
+  local name=$1 durability=$2
+  shift 2
+  local src=$REPO_ROOT/cluster-config/local-3.toml bin dir cfg node item overrides items
+  local ports=() port i
+  read -ra overrides <<<"${TROUPE_CONFIG_SET:-}"
+  bin=$(find_troupe_bin)
+  dir=$BENCH_WORK/cluster-$name
+  cfg=$dir/cluster.toml
+  mkdir -p "$dir"
+  mapfile -t CLUSTER_NODES < <(awk -F'"' '/^\[\[nodes\]\]/ { in_node = 1; next }
+    /^\[/ { in_node = 0 } in_node && /^name *=/ { print $2 }' "$src")
+  ((${#CLUSTER_NODES[@]} > 0)) || die "no [[nodes]] in $src"
+  for ((i = 0; i < 2 * ${#CLUSTER_NODES[@]}; i++)); do
+    free_port port
+    ports+=("$port")
+  done
+  # local-3's [[nodes]], the k-th entry on the k-th pair of ports
+  awk -v ports="${ports[*]}" -v names="${CLUSTER_NODES[*]}" -v dir="$dir" '
+    BEGIN { split(ports, p, " "); split(names, n, " ") }
+    /^\[\[nodes\]\]/ { k++; in_node = 1; print; next }
+    /^\[/ { in_node = 0 }
+    !in_node { next }
+    /^actor *=/ { $0 = "actor = \"127.0.0.1:" p[2 * k - 1] "\"" }
+    /^http *=/ { $0 = "http = \"127.0.0.1:" p[2 * k] "\"" }
+    /^data_dir *=/ { $0 = "data_dir = \"" dir "/" n[k] "/data\"" }
+    { print }' "$src" >"$dir/nodes.toml"
+  # single.toml with its [[nodes]] entry replaced by those of local-3
+  awk -v nodes="$dir/nodes.toml" '
+    /^\[\[nodes\]\]/ { if (!done) while ((getline l < nodes) > 0) print l; done = 1; skip = 1; next }
+    /^\[/ { skip = 0 }
+    !skip { print }' "$REPO_ROOT/cluster-config/single.toml" >"$cfg"
+  # local-3's other keys ("SECTION.KEY=VALUE", comments dropped), then ours
+  mapfile -t items < <(awk '
+    /^[[:space:]]*\[/ { sec = $0; gsub(/[][[:space:]]/, "", sec); next }
+    /^[[:space:]]*(#|$)/ || sec == "nodes" { next }
+    { sub(/[[:space:]]+#.*/, ""); k = $0; sub(/[[:space:]]*=.*/, "", k); v = $0; sub(/^[^=]*=[[:space:]]*/, "", v)
+      print (sec == "" ? "" : sec ".") k "=" v }' "$src")
+  for item in "${items[@]}" "persistence.durability=\"$durability\"" \
+    "log_level=\"${TROUPE_LOG_LEVEL:-info}\"" "${overrides[@]+"${overrides[@]}"}" "$@"; do
+    set_config_key "$cfg" "$item"
+  done
+  for item in "${overrides[@]+"${overrides[@]}"}" "$@"; do
+    log "cluster '$name': config $item"
+  done
+  for ((i = 0; i < ${#CLUSTER_NODES[@]}; i++)); do
+    node=${CLUSTER_NODES[i]}
+    mkdir -p "$dir/$node/data"
+    "$bin" run --config "$cfg" --node "$node" >"$dir/$node/troupe.log" 2>&1 &
+    CLUSTER_PID[$node]=$!
+    CLUSTER_URL[$node]=http://127.0.0.1:${ports[2 * i + 1]}
+    BENCH_PIDS+=("${CLUSTER_PID[$node]}")
+    log "cluster '$name': $node pid ${CLUSTER_PID[$node]} on ${CLUSTER_URL[$node]} (actor port ${ports[2 * i]})"
+  done
+  CLUSTER_DIR=$dir
+  for node in "${CLUSTER_NODES[@]}"; do
+    wait_ready "${CLUSTER_URL[$node]}/readyz" "${CLUSTER_PID[$node]}" 30 || {
+      tail -n 20 "$dir"/*/troupe.log >&2
+      die "cluster '$name': node $node did not become ready"
+    }
+  done
+  log "cluster '$name': ${#CLUSTER_NODES[@]} nodes ready (durability=$durability, config $cfg)"
+}
+
+# stop_cluster: SIGTERM to every node of the cluster at once, then waits for
+# each (SIGKILL after 20 s, see stop_pid).
+stop_cluster() {
+  local node
+  for node in "${CLUSTER_NODES[@]}"; do
+    kill -TERM "${CLUSTER_PID[$node]}" 2>/dev/null || true
+  done
+  for node in "${CLUSTER_NODES[@]}"; do
+    stop_pid "${CLUSTER_PID[$node]}" 20
+  done
+  log "cluster stopped (${CLUSTER_NODES[*]})"
+}
+
+# cluster_shard URL SERVICE SHARD FIELD: FIELD of the row of SHARD of
+# SERVICE in the shard map of GET URL/api/v1/cluster: primary, replicas
+# (comma-separated) or state (only the primary reports a state).
+cluster_shard() {
+  local url=$1 service=$2 shard=$3 field=$4 row
+  row=$(curl -fsS --max-time 5 "$url/api/v1/cluster" |
+    sed -E "s/.*\"$service\":\[//; s/\}\].*/}/" | grep -o '{[^{}]*}' |
+    grep -E "\"shard\":${shard}[,}]") || die "no row for $service shard $shard in $url/api/v1/cluster"
+  sed -nE -e "s/.*\"$field\":\"([^\"]*)\".*/\1/p" -e "s/.*\"$field\":\[([^]]*)\].*/\1/p" <<<"$row" | tr -d '"'
+}
+
+# shard_of KEY SHARDS: the shard of KEY, computed as runtime::shard_of does
+# (XXH64 with seed 0, modulo SHARDS) by a helper compiled on first use
+# against the same xxhash.h (g++ and libxxhash-dev: scripts/install-deps.sh).
+shard_of() {
+  local tool=$BENCH_WORK/shard_of
+  if [[ ! -x $tool ]]; then
+    c++ -O2 -x c++ -o "$tool" - <<'EOF' || die "could not compile the shard_of helper (needs g++ and libxxhash-dev)"
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+int main(int argc, char** argv) {
+  if (argc != 3) return 2;
+  unsigned long long shards = std::strtoull(argv[2], nullptr, 10);
+  if (shards == 0) return 2;
+  std::printf("%llu\n", static_cast<unsigned long long>(
+                            XXH64(argv[1], std::strlen(argv[1]), 0) % shards));
+}
+EOF
+  fi
+  "$tool" "$1" "$2"
+}
+
+# run_wrk_cluster OUT_FILE SERVER_PID wrk-args...: run_wrk, plus a line
+# "bench_node_cpu NAME=cores ..." with the CPU of every node of the cluster
+# (average cores busy over the run).
+run_wrk_cluster() {
+  local out=$1 node t0 t1 before=() after=() i
+  for node in "${CLUSTER_NODES[@]}"; do before+=("$(tree_cpu_ticks "${CLUSTER_PID[$node]}")"); done
+  t0=$(date +%s.%N)
+  run_wrk "$@"
+  t1=$(date +%s.%N)
+  for node in "${CLUSTER_NODES[@]}"; do after+=("$(tree_cpu_ticks "${CLUSTER_PID[$node]}")"); done
+  {
+    printf bench_node_cpu
+    for ((i = 0; i < ${#CLUSTER_NODES[@]}; i++)); do
+      awk -v n="${CLUSTER_NODES[i]}" -v a="${before[i]}" -v b="${after[i]}" -v t0="$t0" -v t1="$t1" \
+        -v hz="$CLK_TCK" 'BEGIN { printf " %s=%.2f", n, (b - a) / hz / (t1 - t0) }'
+    done
+    echo
+  } >>"$out"
+}
+
+# node_cpu_of FILE NAME: the cores node NAME used in a run_wrk_cluster run.
+node_cpu_of() {
+  awk -v n="$2" '/^bench_node_cpu/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == n) print kv[2] } }' "$1"
 }
 
 # --- nginx ------------------------------------------------------------------

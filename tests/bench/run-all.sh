@@ -4,8 +4,8 @@
 #
 # Usage: tests/bench/run-all.sh   (env as for the single scripts: DURATION,
 #        WARMUP, TROUPE_BIN, LMDB_BENCH_BIN, CACHE_LOAD_BIN, BENCH_TMPDIR;
-#        DURATION applies to all, default 15s for reads and cache GETs and
-#        10s for creates)
+#        DURATION applies to all, default 15s for reads, cache GETs and the
+#        cluster hop, 10s for creates)
 # Exits non-zero if a benchmark failed (its section says why).
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -43,6 +43,8 @@ CONNECTIONS=256 section create256 create_durability.sh
 # Key-value cache vs Redis: GET hits, then memory per entry (fresh servers).
 section cache-get cache_vs_redis.sh get
 section cache-memory cache_vs_redis.sh memory
+# The local three-node cluster: GET through the owner vs through a non-owner.
+section cluster-hop cluster_hop.sh
 load_end=$(load_average)
 
 {
@@ -65,6 +67,8 @@ load_end=$(load_average)
   cat "$tmp/cache-get.md"
   echo
   cat "$tmp/cache-memory.md"
+  echo
+  cat "$tmp/cluster-hop.md"
 } >"$results_dir/latest.md.tmp"
 mv "$results_dir/latest.md.tmp" "$results_dir/latest.md"
 cat "$results_dir/latest.md"

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -279,7 +281,10 @@ http_response post_json(uint16_t port, const std::string& target,
 
 // -- helpers -----------------------------------------------------------------
 
-uint16_t free_port() {
+namespace {
+
+/// Asks the kernel for a port nobody listens on right now.
+uint16_t unbound_port() {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0)
     throw io_error("socket");
@@ -295,6 +300,19 @@ uint16_t free_port() {
   }
   ::close(fd);
   return ntohs(addr.sin_port);
+}
+
+} // namespace
+
+uint16_t free_port() {
+  // The kernel may hand out a port again once it is closed: never give the
+  // same port twice in one test process (a cluster needs six at once).
+  static std::mutex mtx;
+  static std::set<uint16_t> given;
+  std::lock_guard<std::mutex> guard{mtx};
+  for (;;)
+    if (auto port = unbound_port(); given.insert(port).second)
+      return port;
 }
 
 std::string url_encode(const std::string& text) {

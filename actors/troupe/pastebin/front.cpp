@@ -5,6 +5,7 @@
 
 #include "troupe/pastebin/messages.hpp"
 #include "troupe/pastebin/paste_shard_state.hpp"
+#include "troupe/pastebin/service.hpp"
 #include "troupe/pastebin/shortlink.hpp"
 #include "troupe/runtime/atoms.hpp"
 
@@ -75,7 +76,8 @@ caf::behavior front_actor(caf::event_based_actor* self, caf::actor region,
   return {
       [self, st](create_atom, paste_input& in) -> caf::result<std::string> {
         // The shard answers the caller directly (and retries collisions).
-        auto link = make_shortlink(in.client, in.created_at, st->nonce++);
+        auto link = new_shortlink(
+            in, [&st] { return st->nonce++; }, st->status);
         auto dest = st->route(link);
         self->delegate(dest, create_atom::value, std::move(link), std::move(in),
                        uint32_t{0});

@@ -30,8 +30,22 @@ caf::actor service::route(const std::string& shortlink) const {
   return status ? status->route(shortlink, region) : region;
 }
 
+std::string new_shortlink(const paste_input& in,
+                          const std::function<uint64_t()>& next_nonce,
+                          const runtime::region_status_ptr& status) {
+  constexpr int tries = 32;
+  std::string link;
+  for (int i = 0; i < tries; ++i) {
+    link = make_shortlink(in.client, in.created_at, next_nonce());
+    if (!status || status->owner_up(link))
+      break;
+  }
+  return link;
+}
+
 routed_message service::create(paste_input in) const {
-  auto link = make_shortlink(in.client, in.created_at, nonce->fetch_add(1));
+  auto link = new_shortlink(
+      in, [this] { return nonce->fetch_add(1); }, status);
   auto dest = route(link);
   return {std::move(dest),
           caf::make_message(create_atom::value, std::move(link), std::move(in),

@@ -49,6 +49,13 @@ struct service {
   routed_message create(paste_input in) const;
 };
 
+/// Returns a fresh shortlink for `in` (nonces from `next_nonce`) whose
+/// shard's owner is up, so that a cluster with a node down still takes
+/// every create; after 32 tries (a cluster mostly down) the last one.
+std::string new_shortlink(const paste_input& in,
+                          const std::function<uint64_t()>& next_nonce,
+                          const runtime::region_status_ptr& status);
+
 /// Returns the routing key of a Pastebin message (its shortlink).
 std::optional<std::string> key_of(const caf::message& msg);
 

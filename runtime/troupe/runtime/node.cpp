@@ -119,6 +119,9 @@ caf::actor node::start_region(region_spec spec) {
   base.metrics = &metrics_;
   auto name = spec.service;
   status->members = members_;
+  if (members_)
+    for (uint16_t i = 0; i < spec.shards; ++i)
+      status->primaries.push_back(placement_.primary(spec.service, i));
   region_placement where{cfg_.self, &placement_, members_};
   auto handle = spawn_region(*system_, std::move(spec), std::move(base), status,
                              std::move(where));

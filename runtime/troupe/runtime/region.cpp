@@ -24,6 +24,14 @@ bool region_status::ready() const {
   return true;
 }
 
+bool region_status::owner_up(std::string_view key) const {
+  if (!members || primaries.empty())
+    return true;
+  auto view = members->view();
+  const auto* m = view->find(primaries[shard_of(key, shards)]);
+  return m != nullptr && m->up;
+}
+
 caf::actor region_status::shard_for(std::string_view key) const {
   auto routes = std::atomic_load(&routes_);
   if (!routes || routes->empty())

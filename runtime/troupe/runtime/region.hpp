@@ -52,6 +52,13 @@ struct region_status {
   std::atomic<uint64_t> restarts{0};
   /// The cluster's membership (unset on a single node).
   membership_status_ptr members;
+  /// The primary node of every shard (set with `members`).
+  std::vector<std::string> primaries;
+
+  /// Returns whether the node owning `key`'s shard is up (always on a
+  /// single node). Callers free to pick a key (new shortlinks) pick one
+  /// whose owner can take the write.
+  bool owner_up(std::string_view key) const;
   std::atomic<uint64_t> escalations{0};
 
   /// Returns whether every shard this node runs is up.

@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
-# Usage: check.sh BUILD_DIR CONSUMER_SOURCE_DIR CXX
+# Usage: check.sh BUILD_DIR CONSUMER_SOURCE_DIR CXX [CXX_FLAGS [LINKER_FLAGS]]
 # 1. `cmake --install BUILD_DIR` into a temporary prefix;
 # 2. configures, builds and runs the consumer project against that prefix
 #    only (find_package(troupe CONFIG REQUIRED));
 # 3. compiles every installed header alone (-fsyntax-only), two at a time.
 set -euo pipefail
-build=$1 consumer=$2 cxx=$3
+build=$1 consumer=$2 cxx=$3 cxx_flags=${4:-} ld_flags=${5:-}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/troupe-install.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
 cmake --install "$build" --prefix "$tmp/prefix" >"$tmp/install.log"
 cmake -S "$consumer" -B "$tmp/consumer" -DCMAKE_PREFIX_PATH="$tmp/prefix" \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$tmp/configure.log" ||
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER="$cxx" \
+  -DCMAKE_CXX_FLAGS="$cxx_flags" -DCMAKE_EXE_LINKER_FLAGS="$ld_flags" \
+  >"$tmp/configure.log" ||
   { cat "$tmp/configure.log"; exit 1; }
 cmake --build "$tmp/consumer" -j2 >"$tmp/build.log" 2>&1 ||
   { tail -n 40 "$tmp/build.log"; exit 1; }

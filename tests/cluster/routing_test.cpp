@@ -76,6 +76,30 @@ TEST_F(clusterRouting, PasteCreatedThroughOneNodeReadsTheSameThroughTheOthers) {
   }
 }
 
+TEST_F(clusterRouting, RoutedRequestsAreCountedPerOwnerInMetrics) {
+  auto routed = [&](size_t via, const std::string& owner) {
+    auto r = send(c().port(via), "GET", "/metrics");
+    return troupe_e2e::metric_value(
+        r.body, "troupe_routed_requests_total{service=\"pastebin\",node=\"" +
+                    owner + "\"}");
+  };
+  std::vector<paste> pastes;
+  for (size_t k = 0; k < key_count; ++k) {
+    auto contents = "counted " + std::to_string(k);
+    pastes.push_back({create_paste(c().port(0), contents), contents});
+  }
+  // Reads through n2 of pastes n1 owns: each one routed request to n1.
+  double before = routed(1, c().name(0));
+  double expected = 0;
+  for (const auto& p : pastes)
+    if (c().owner_of("pastebin", p.shortlink) == 0) {
+      ASSERT_EQ(get_paste(c().port(1), p.shortlink).status, 200);
+      ++expected;
+    }
+  ASSERT_GT(expected, 0);
+  EXPECT_EQ(routed(1, c().name(0)) - (before < 0 ? 0 : before), expected);
+}
+
 TEST_F(clusterRouting, ShortUrlCreatedThroughOneNodeRedirectsFromTheOthers) {
   std::map<std::string, std::string> urls; // shortlink -> url
   for (size_t k = 0; k < key_count; ++k) {

@@ -12,6 +12,7 @@
 #include "troupe/log.hpp"
 #include "troupe/runtime/atoms.hpp"
 #include "troupe/runtime/errors.hpp"
+#include "troupe/runtime/metrics.hpp"
 #include "troupe/runtime/restart_intensity.hpp"
 #include "troupe/runtime/shard_map.hpp"
 
@@ -61,6 +62,8 @@ struct region_state {
   region_placement placement;
   /// Requests delegated to other nodes within the last request timeout.
   std::unordered_map<std::string, std::deque<in_flight_entry>> in_flight;
+  /// `troupe_routed_requests_total{service,node}` by node (looked up once).
+  std::unordered_map<std::string, metric_counter*> routed;
   std::vector<caf::actor> shards;
   std::vector<restart_intensity> intensity;
   std::unordered_map<caf::actor_addr, uint16_t> index_of;
@@ -135,6 +138,18 @@ caf::result<caf::message> forward_local(region_actor* self, uint16_t idx,
   return caf::delegated<caf::message>{};
 }
 
+/// Counts a request this region sent to node `owner`.
+void count_routed(region_state& st, const std::string& owner) {
+  auto& counter = st.routed[owner];
+  if (counter == nullptr && st.base.metrics != nullptr)
+    counter = &st.base.metrics->counter(
+        "troupe_routed_requests_total",
+        "Requests this node sent to the shard's owner on another node",
+        {{"service", st.spec.service}, {"node", owner}});
+  if (counter != nullptr)
+    counter->inc();
+}
+
 /// Delegates `msg` to shard `idx` on node `owner`: the shard answers the
 /// requester directly. The region remembers the requester for one request
 /// timeout, to fail the request at once if `owner` goes down meanwhile.
@@ -157,6 +172,7 @@ caf::result<caf::message> forward_remote(region_actor* self,
   auto rp = self->make_response_promise();
   if (auto requester = rp.next())
     pending.push_back(in_flight_entry{std::move(requester), rp.id(), now});
+  count_routed(st, owner);
   rp.delegate(m->gateway, deliver_atom::value, st.spec.service, idx,
               std::move(msg));
   return caf::delegated<caf::message>{};

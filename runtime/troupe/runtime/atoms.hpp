@@ -44,4 +44,9 @@ using member_up_atom = caf::atom_constant<caf::atom("mup")>;
 /// A message routed to another node's shard: `(deliver, service, idx, msg)`.
 using deliver_atom = caf::atom_constant<caf::atom("deliver")>;
 
+/// A primary sends a journal entry to a backup of its shard:
+/// `(replicate, msgpack journal_entry)`, answered with `(replicate)` once
+/// the backup persisted it.
+using replicate_atom = caf::atom_constant<caf::atom("replicate")>;
+
 } // namespace troupe::runtime

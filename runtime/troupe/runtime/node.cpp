@@ -199,6 +199,9 @@ void node::register_collectors() {
       size_t up = 0;
       for (const auto& s : st->states)
         up += s.load() == region_status::up ? 1 : 0;
+      reg.gauge("troupe_replica_entries",
+                "Journal entries persisted here as a backup", labels)
+          .set(static_cast<double>(st->replica_entries.load()));
       reg.gauge("troupe_shards_up", "Shards loaded and serving", labels)
           .set(static_cast<double>(up));
     }

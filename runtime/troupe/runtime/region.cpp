@@ -10,6 +10,9 @@
 #include <caf/sec.hpp>
 
 #include "troupe/log.hpp"
+#include "troupe/persistence/codec.hpp"
+#include "troupe/persistence/group_committer.hpp"
+#include "troupe/persistence/store.hpp"
 #include "troupe/runtime/atoms.hpp"
 #include "troupe/runtime/errors.hpp"
 #include "troupe/runtime/metrics.hpp"
@@ -86,6 +89,11 @@ void spawn_shard(region_actor* self, uint16_t idx) {
   ctx.service = st.spec.service;
   ctx.shard = idx;
   ctx.region = self->address();
+  if (st.placement.members) {
+    auto owners = st.placement.map->owners(st.spec.service, idx);
+    ctx.backups.assign(owners.begin() + 1, owners.end());
+    ctx.members = st.placement.members;
+  }
   auto child = self->spawn<caf::linked>(shard_boot, st.spec.shard, ctx);
   st.status->states[idx] = region_status::loading;
   st.index_of[child.address()] = idx;
@@ -200,6 +208,39 @@ caf::result<caf::message> forward(region_actor* self, uint16_t idx,
   return forward_remote(self, owner, idx, std::move(msg));
 }
 
+/// Persists a journal entry the primary of shard `idx` sent to this
+/// backup; answers `(replicate)` once it is durable here.
+caf::result<caf::message> persist_replica(region_actor* self, uint16_t idx,
+                                          const std::string& blob) {
+  auto& st = self->state;
+  if (idx >= st.shards.size() || owner_of(st, idx) == st.placement.self)
+    return make_error(errc::conflict, "this node is the primary of shard " +
+                                          std::to_string(idx));
+  persistence::journal_entry entry;
+  std::string why;
+  if (!persistence::decode(blob, entry, &why))
+    return make_error(errc::invalid_argument, "bad journal entry: " + why);
+  auto rp = self->make_response_promise();
+  caf::strong_actor_ptr requester = rp.next();
+  auto id = rp.id();
+  auto respond = [requester, id](caf::message msg) {
+    if (requester)
+      requester->enqueue(nullptr, id.response_id(), std::move(msg), nullptr);
+  };
+  auto res = st.base.committer->submit(
+      *st.base.store, idx, std::move(entry),
+      [respond](bool ok, const std::string& err) {
+        respond(ok ? caf::make_message(replicate_atom::value)
+                   : caf::make_message(make_error(
+                         errc::unavailable, "backup write failed: " + err)));
+      });
+  if (res != persistence::submit_result::accepted)
+    return make_error(errc::unavailable, "backup refused the entry: " +
+                                             std::string{to_string(res)});
+  ++st.status->replica_entries;
+  return rp;
+}
+
 /// Fails the requests sent towards `name` within the last request
 /// timeout. Those already answered get a second answer, which requesters
 /// ignore (its request id is no longer pending).
@@ -260,7 +301,10 @@ caf::behavior region(region_actor* self, region_spec spec, shard_context base,
       [self](to_shard_atom, uint16_t idx, caf::message& msg) {
         return forward(self, idx, std::move(msg));
       },
-      [self](local_atom, uint16_t idx, caf::message& msg) {
+      [self](local_atom, uint16_t idx,
+             caf::message& msg) -> caf::result<caf::message> {
+        if (msg.match_elements<replicate_atom, std::string>())
+          return persist_replica(self, idx, msg.get_as<std::string>(1));
         return forward_local(self, idx, std::move(msg));
       },
       [self](member_down_atom, const std::string& name) {

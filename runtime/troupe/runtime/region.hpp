@@ -60,6 +60,8 @@ struct region_status {
   /// whose owner can take the write.
   bool owner_up(std::string_view key) const;
   std::atomic<uint64_t> escalations{0};
+  /// Journal entries this node persisted as a backup of other nodes' shards.
+  std::atomic<uint64_t> replica_entries{0};
 
   /// Returns whether every shard this node runs is up.
   bool ready() const;

@@ -3,10 +3,12 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <caf/actor_addr.hpp>
 
 #include "troupe/config/config.hpp"
+#include "troupe/runtime/membership.hpp"
 
 namespace troupe::persistence {
 class store;
@@ -30,6 +32,11 @@ struct shard_context {
   metrics_registry* metrics = nullptr;
   /// The region supervising the shard (weak, so no handle cycle).
   caf::actor_addr region;
+  /// The nodes holding backups of this shard (empty on a single node).
+  std::vector<std::string> backups;
+  /// The cluster's membership, to reach live backups (unset on a single
+  /// node).
+  membership_status_ptr members;
 };
 
 /// The durable state of one shard as loaded from disk, shared read-only.

@@ -1,8 +1,11 @@
 #include "troupe/runtime/shard_journal.hpp"
 
+#include <atomic>
+
 #include <caf/send.hpp>
 
 #include "troupe/log.hpp"
+#include "troupe/persistence/codec.hpp"
 #include "troupe/persistence/group_committer.hpp"
 #include "troupe/runtime/atoms.hpp"
 #include "troupe/runtime/errors.hpp"
@@ -19,7 +22,7 @@ caf::error refused(persistence::submit_result res) {
 
 } // namespace
 
-namespace {
+namespace detail {
 
 /// Where the reply to a write goes. Enqueued straight into the requester's
 /// mailbox from whichever thread learns that the write is durable (the
@@ -36,7 +39,35 @@ struct reply_to {
   }
 };
 
-} // namespace
+/// Sends a write's reply once its entry is durable here and every backup
+/// that was live at submit time persisted it (or failed, or went down:
+/// a write never waits for a dead node). Shared by the committer thread
+/// and the shard's thread.
+struct pending_reply {
+  pending_reply(int parties, reply_to to, caf::message msg)
+      : remaining(parties), client(std::move(to)), reply(std::move(msg)) {
+    // nop
+  }
+
+  /// One party is done; the last one sends the reply.
+  void arrive() {
+    if (--remaining == 0 && !failed)
+      client.send(std::move(reply));
+  }
+
+  /// The local commit failed: answer with `err` at once.
+  void fail(caf::error err) {
+    failed = true;
+    client.send(caf::make_message(std::move(err)));
+  }
+
+  std::atomic<int> remaining;
+  std::atomic<bool> failed{false};
+  reply_to client;
+  caf::message reply;
+};
+
+} // namespace detail
 
 caf::error shard_journal::submit(caf::event_based_actor* self,
                                  std::vector<persistence::journal_op> ops,
@@ -45,27 +76,76 @@ caf::error shard_journal::submit(caf::event_based_actor* self,
   persistence::journal_entry entry;
   entry.seq = seq;
   entry.ops = std::move(ops);
-  reply_to client{rp.pending() ? rp.next() : nullptr, rp.id()};
+  auto backups = live_backups();
+  // With `async` the client is answered once the write is queued, so it
+  // never waits for backups either.
+  bool wait = ctx_.config->persistence.level != config::durability::async;
+  auto pending = std::make_shared<detail::pending_reply>(
+      1 + (wait ? static_cast<int>(backups.size()) : 0),
+      detail::reply_to{rp.pending() ? rp.next() : nullptr, rp.id()},
+      std::move(reply));
+  auto blob = backups.empty() ? std::string{} : persistence::encode(entry);
   // The shard itself is only told about failures, and only weakly held: a
   // queued commit must not keep a stopped shard alive.
   auto shard = self->address();
   auto res = ctx_.committer->submit(
       *ctx_.store, ctx_.shard, std::move(entry),
-      [client, reply = std::move(reply), shard,
-       seq](bool ok, const std::string& err) mutable {
-        if (ok) {
-          client.send(std::move(reply));
-          return;
-        }
-        client.send(caf::make_message(
-            make_error(errc::unavailable, "write failed: " + err)));
+      [pending, shard, seq](bool ok, const std::string& err) {
+        if (ok)
+          return pending->arrive();
+        pending->fail(make_error(errc::unavailable, "write failed: " + err));
         if (auto hdl = caf::actor_cast<caf::actor>(shard))
           caf::anon_send(hdl, committed_atom::value, seq, false, err);
       });
   if (res != persistence::submit_result::accepted)
     return refused(res);
   last_seq_ = seq;
+  for (auto& gateway : backups)
+    replicate(self, gateway, blob, wait ? pending : nullptr);
   return {};
+}
+
+std::vector<caf::actor> shard_journal::live_backups() const {
+  std::vector<caf::actor> out;
+  if (!ctx_.members)
+    return out;
+  auto view = ctx_.members->view();
+  for (const auto& name : ctx_.backups)
+    if (const auto* m = view->find(name); m && m->up && m->gateway)
+      out.push_back(m->gateway);
+  return out;
+}
+
+void shard_journal::replicate(caf::event_based_actor* self,
+                              const caf::actor& gateway,
+                              const std::string& blob,
+                              std::shared_ptr<detail::pending_reply> pending) {
+  if (lag_ == nullptr && ctx_.metrics != nullptr)
+    lag_ = &ctx_.metrics->gauge(
+        "troupe_replication_pending",
+        "Journal entries sent to backups and not yet persisted there",
+        {{"service", ctx_.service}});
+  if (lag_ != nullptr)
+    lag_->add(1);
+  auto done = [pending, lag = lag_] {
+    if (lag != nullptr)
+      lag->add(-1);
+    if (pending)
+      pending->arrive();
+  };
+  // A backup that has not persisted the entry within the failure timeout
+  // is either down (the membership will say so) or too slow to wait for:
+  // the write is durable here; the backup misses the entry.
+  self->request(gateway, ctx_.config->membership.failure_timeout,
+                deliver_atom::value, ctx_.service, ctx_.shard,
+                caf::make_message(replicate_atom::value, blob))
+      .then([done](replicate_atom) { done(); },
+            [done, svc = ctx_.service, idx = ctx_.shard](caf::error& err) {
+              log::warning(
+                  "replication", svc, "/", idx,
+                  ": a backup did not persist an entry: ", caf::to_string(err));
+              done();
+            });
 }
 
 caf::error shard_journal::submit(caf::event_based_actor* self,

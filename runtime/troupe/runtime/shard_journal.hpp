@@ -12,11 +12,16 @@
 #include <caf/response_promise.hpp>
 
 #include "troupe/persistence/store.hpp"
+#include "troupe/runtime/metrics.hpp"
 #include "troupe/runtime/shard_context.hpp"
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::runtime::shard_image_ptr)
 
 namespace troupe::runtime {
+
+namespace detail {
+struct pending_reply;
+} // namespace detail
 
 /// The write path of one durable shard actor.
 ///
@@ -65,8 +70,19 @@ public:
   const shard_context& context() const { return ctx_; }
 
 private:
+  /// Returns the membership actors of the backups that are up now.
+  std::vector<caf::actor> live_backups() const;
+
+  /// Sends the encoded entry to one backup; `pending` (if set) learns when
+  /// the backup persisted it, failed or timed out.
+  void replicate(caf::event_based_actor* self, const caf::actor& gateway,
+                 const std::string& blob,
+                 std::shared_ptr<detail::pending_reply> pending);
+
   shard_context ctx_;
   uint64_t last_seq_ = 0;
+  /// `troupe_replication_pending{service}` (looked up once).
+  metric_gauge* lag_ = nullptr;
 };
 
 /// Loads the shard's durable state on the committer thread, after every

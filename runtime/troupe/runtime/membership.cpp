@@ -17,6 +17,7 @@
 #include "troupe/log.hpp"
 #include "troupe/runtime/atoms.hpp"
 #include "troupe/runtime/errors.hpp"
+#include "troupe/runtime/region.hpp"
 
 namespace troupe::runtime {
 
@@ -88,7 +89,13 @@ struct membership_state {
   uint64_t hash = 0;
   membership_status_ptr status;
   std::vector<peer> peers;
-  std::unordered_map<std::string, caf::actor> regions;
+  /// The local region of each service, and its live view (whose shard
+  /// actors routed messages go to directly).
+  struct local_region {
+    caf::actor actor;
+    region_status_ptr status;
+  };
+  std::unordered_map<std::string, local_region> regions;
   /// The last refusal another node sent (logged once, not per heartbeat).
   std::string last_refusal;
   static inline const char* name = "membership";
@@ -123,7 +130,7 @@ void publish_view(membership_actor* self) {
 template <class Atom>
 void tell_regions(membership_actor* self, Atom atom, const std::string& name) {
   for (auto& [service, region] : self->state.regions)
-    self->send(region, atom, name);
+    self->send(region.actor, atom, name);
 }
 
 void mark_down(membership_actor* self, peer& p, const std::string& why) {
@@ -257,8 +264,9 @@ caf::behavior membership(membership_actor* self, config::node_config cfg,
           log::error("membership", reason);
         self->state.last_refusal = reason;
       },
-      [self](subscribe_atom, const std::string& service, caf::actor region) {
-        self->state.regions[service] = std::move(region);
+      [self](subscribe_atom, const std::string& service, caf::actor region,
+             region_status_ptr status) {
+        self->state.regions[service] = {std::move(region), std::move(status)};
       },
       [self](deliver_atom, const std::string& service, uint16_t idx,
              caf::message& msg) -> caf::result<caf::message> {
@@ -267,7 +275,14 @@ caf::behavior membership(membership_actor* self, config::node_config cfg,
           return make_error(errc::unavailable, "service " + service +
                                                    " is not running on " +
                                                    self->state.cfg.self);
-        self->delegate(i->second, local_atom::value, idx, std::move(msg));
+        // Straight to the shard actor when it runs (one hop fewer); the
+        // region handles the rest (replication, errors).
+        auto shard = i->second.status->shard_at(idx);
+        if (shard && !(msg.size() > 0 && msg.match_element<replicate_atom>(0)))
+          self->delegate(shard, std::move(msg));
+        else
+          self->delegate(i->second.actor, local_atom::value, idx,
+                         std::move(msg));
         return caf::delegated<caf::message>{};
       },
   };

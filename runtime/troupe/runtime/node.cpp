@@ -126,7 +126,7 @@ caf::actor node::start_region(region_spec spec) {
   auto handle = spawn_region(*system_, std::move(spec), std::move(base), status,
                              std::move(where));
   if (membership_)
-    caf::anon_send(membership_, subscribe_atom::value, name, handle);
+    caf::anon_send(membership_, subscribe_atom::value, name, handle, status);
   regions_[name] = handle;
   statuses_.push_back(std::move(status));
   return handle;

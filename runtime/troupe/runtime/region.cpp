@@ -29,6 +29,13 @@ bool region_status::owner_up(std::string_view key) const {
   return m != nullptr && m->up;
 }
 
+caf::actor region_status::shard_at(uint16_t idx) const {
+  auto routes = std::atomic_load(&routes_);
+  if (!routes || idx >= routes->size())
+    return {};
+  return (*routes)[idx];
+}
+
 caf::actor region_status::shard_for(std::string_view key) const {
   auto routes = std::atomic_load(&routes_);
   if (!routes || routes->empty())

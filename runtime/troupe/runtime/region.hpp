@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <caf/actor.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/behavior.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/message.hpp>
@@ -72,6 +73,9 @@ struct region_status {
   /// of an actor per request) without holding node addresses.
   caf::actor shard_for(std::string_view key) const;
 
+  /// Returns the local actor of shard `idx`, or an invalid handle.
+  caf::actor shard_at(uint16_t idx) const;
+
   /// Returns `shard_for(key)`, or `region` when the shard is not local or
   /// this node lacks a quorum (the region then refuses writes).
   caf::actor route(std::string_view key, const caf::actor& region) const {
@@ -91,6 +95,13 @@ private:
 };
 
 using region_status_ptr = std::shared_ptr<region_status>;
+
+} // namespace troupe::runtime
+
+// Passed within one process only (a region registering with the membership).
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::runtime::region_status_ptr)
+
+namespace troupe::runtime {
 
 /// Where a region's shards live when the node is part of a cluster.
 struct region_placement {

@@ -63,16 +63,7 @@ bench_cleanup() {
     kill -0 "$pid" 2>/dev/null && kill -TERM "$pid" 2>/dev/null
   done
   for pid in "${BENCH_PIDS[@]}"; do
-    local i
-    for ((i = 0; i < 150; i++)); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-      log "pid $pid ignored SIGTERM for 15 s: SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
+    await_exit "$pid" 15
   done
   BENCH_PIDS=()
   if [[ -n $BENCH_WORK && -d $BENCH_WORK ]]; then
@@ -93,10 +84,10 @@ forget_pid() {
   BENCH_PIDS=("${keep[@]+"${keep[@]}"}")
 }
 
-# Stops one server: SIGTERM, wait up to $2 seconds (default 20), then SIGKILL.
-stop_pid() {
-  local pid=$1 limit=${2:-20} i
-  kill -TERM "$pid" 2>/dev/null || true
+# Waits up to $2 seconds for pid $1 (sent SIGTERM before) to exit, then
+# SIGKILLs it; reaps it.
+await_exit() {
+  local pid=$1 limit=$2 i
   for ((i = 0; i < limit * 10; i++)); do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
@@ -106,6 +97,13 @@ stop_pid() {
     kill -KILL "$pid" 2>/dev/null || true
   fi
   wait "$pid" 2>/dev/null || true
+}
+
+# Stops one server: SIGTERM, wait up to $2 seconds (default 20), then SIGKILL.
+stop_pid() {
+  local pid=$1 limit=${2:-20}
+  kill -TERM "$pid" 2>/dev/null || true
+  await_exit "$pid" "$limit"
   forget_pid "$pid"
 }
 

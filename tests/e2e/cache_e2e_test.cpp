@@ -401,8 +401,7 @@ TEST(e2eCacheConfig, CapacityAndMaxValueBytesComeFromTheConfig) {
   node_process node{cache_config("shards = 4\n"
                                  "capacity_bytes = 1048576\n"
                                  "max_value_bytes = 1000\n")};
-  node.start();
-  ASSERT_TRUE(node.wait_ready());
+  ASSERT_TRUE(node.restart()); // start + wait until ready
   connection c{node.port()};
   EXPECT_EQ(counter(c, "capacity_bytes"), 1048576u);
   store(c, "at-limit", pattern(1000));
@@ -524,8 +523,7 @@ TEST_F(e2eCache, ConcurrentClientsReadTheirOwnLatestWrites) {
 
 TEST(e2eCacheTtl, EntryIsServedUntilItsTtlPasses) {
   node_process node;
-  node.start();
-  ASSERT_TRUE(node.wait_ready());
+  ASSERT_TRUE(node.restart()); // start + wait until ready
   connection c{node.port()};
   auto sent = steady::now();
   store(c, "short-lived", "soon gone", "1");
@@ -549,8 +547,7 @@ TEST(e2eCacheTtl, EntryIsServedUntilItsTtlPasses) {
 
 TEST(e2eCacheTtl, ExpiredEntriesAreReclaimedWithoutBeingRead) {
   node_process node;
-  node.start();
-  ASSERT_TRUE(node.wait_ready());
+  ASSERT_TRUE(node.restart()); // start + wait until ready
   connection c{node.port()};
   for (int i = 0; i < 20; ++i)
     store(c, "unread/" + std::to_string(i), pattern(100, i), "1");
@@ -569,8 +566,7 @@ TEST(e2eCacheTtl, ExpiredEntriesAreReclaimedWithoutBeingRead) {
 
 TEST(e2eCacheTtl, OverwriteSetsTheTtlAnew) {
   node_process node;
-  node.start();
-  ASSERT_TRUE(node.wait_ready());
+  ASSERT_TRUE(node.restart()); // start + wait until ready
   connection c{node.port()};
   store(c, "ttl-then-none", "v1", "1");
   store(c, "ttl-then-none", "v2");
@@ -605,8 +601,7 @@ std::string lru_value(int i) {
 
 TEST(e2eCacheLru, LeastRecentlyUsedEntriesAreEvictedFirst) {
   node_process node{small_budget};
-  node.start();
-  ASSERT_TRUE(node.wait_ready());
+  ASSERT_TRUE(node.restart()); // start + wait until ready
   connection c{node.port()};
   // k0..k9, then read k0 so that k1 is the oldest, then k10..k19.
   for (int i = 0; i < 10; ++i)
@@ -632,8 +627,7 @@ TEST(e2eCacheLru, LeastRecentlyUsedEntriesAreEvictedFirst) {
 
 TEST(e2eCacheLru, EntryLargerThanTheShardBudgetIs413) {
   node_process node{small_budget};
-  node.start();
-  ASSERT_TRUE(node.wait_ready());
+  ASSERT_TRUE(node.restart()); // start + wait until ready
   connection c{node.port()};
   for (int i = 0; i < 10; ++i)
     store(c, lru_key(i), lru_value(i));
@@ -668,8 +662,7 @@ void edit_config(node_process& node, const std::string& from,
 
 TEST(e2eCacheRestart, SnapshotBringsBackLiveEntriesButNotExpiredOnes) {
   node_process node{with_snapshot};
-  node.start();
-  ASSERT_TRUE(node.wait_ready());
+  ASSERT_TRUE(node.restart()); // start + wait until ready
   const std::map<std::string, std::string> live = {
       {"plain", "plain value"},
       {"empty", ""},
@@ -699,8 +692,7 @@ TEST(e2eCacheRestart, SnapshotBringsBackLiveEntriesButNotExpiredOnes) {
 
 TEST(e2eCacheRestart, TtlKeepsRunningAcrossARestart) {
   node_process node{with_snapshot};
-  node.start();
-  ASSERT_TRUE(node.wait_ready());
+  ASSERT_TRUE(node.restart()); // start + wait until ready
   steady::time_point stored;
   {
     connection c{node.port()};
@@ -719,8 +711,7 @@ TEST(e2eCacheRestart, TtlKeepsRunningAcrossARestart) {
 
 TEST(e2eCacheRestart, WithoutSnapshotARestartedNodeStartsEmpty) {
   node_process node;
-  node.start();
-  ASSERT_TRUE(node.wait_ready());
+  ASSERT_TRUE(node.restart()); // start + wait until ready
   {
     connection c{node.port()};
     store(c, "volatile", "lost on restart");
@@ -735,8 +726,7 @@ TEST(e2eCacheRestart, WithoutSnapshotARestartedNodeStartsEmpty) {
 
 TEST(e2eCacheRestart, RunWithoutSnapshotDiscardsTheOlderSnapshot) {
   node_process node{with_snapshot};
-  node.start();
-  ASSERT_TRUE(node.wait_ready());
+  ASSERT_TRUE(node.restart()); // start + wait until ready
   {
     connection c{node.port()};
     store(c, "k", "v1");
@@ -767,8 +757,7 @@ TEST(e2eCacheRestart, ShardCountChangeNeverBringsBackOverwrittenValues) {
     for (int i = 0; i < 16; ++i)
       store(c, "k" + std::to_string(i), value);
   };
-  node.start();
-  ASSERT_TRUE(node.wait_ready());
+  ASSERT_TRUE(node.restart()); // start + wait until ready
   write_all("v1");
   stop_cleanly(node);
 

@@ -59,10 +59,11 @@ caf::result<caf::message> forward_remote(region_actor* self,
 } // namespace
 
 /// Returns the node that owns shard `idx` (this node on a single node).
-std::string owner_of(const region_state& st, uint16_t idx) {
+const std::string& owner_of(const region_state& st, uint16_t idx) {
+  // The node filled `primaries` from the shard map when it made the region.
   if (!st.placement.members)
     return st.placement.self;
-  return st.placement.map->primary(st.spec.service, idx);
+  return st.status->primaries[idx];
 }
 
 /// Hands `msg` to the shard actor `idx` of this node.

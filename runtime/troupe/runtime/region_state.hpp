@@ -48,7 +48,7 @@ struct region_state {
 using region_actor = caf::stateful_actor<region_state>;
 
 /// Returns the node that owns shard `idx` (this node on a single node).
-std::string owner_of(const region_state& st, uint16_t idx);
+const std::string& owner_of(const region_state& st, uint16_t idx);
 
 /// Hands `msg` to the shard actor `idx` of this node.
 caf::result<caf::message> forward_local(region_actor* self, uint16_t idx,

@@ -79,23 +79,23 @@ void store::append(lmdb_txn& txn, uint16_t shard, const journal_entry& entry) {
   txn.put(journal_, journal_key(shard, entry.seq), encode(entry));
 }
 
-uint64_t store::read_snapshot_seq(const lmdb_txn& txn, uint16_t shard) const {
+shard_meta store::read_meta(const lmdb_txn& txn, uint16_t shard) const {
   auto bytes = txn.get_view(meta_, shard_key(shard));
   if (!bytes)
-    return 0;
+    return {};
   shard_meta meta;
   std::string err;
   if (!decode(*bytes, meta, &err)) {
     log::error("persistence", service_, " shard ", shard,
                ": corrupt meta record skipped (", err, ")");
-    return 0;
+    return {};
   }
-  return meta.snapshot_seq;
+  return meta;
 }
 
 uint64_t store::snapshot_seq(uint16_t shard) const {
   lmdb_txn txn{*env_, lmdb_txn::mode::read};
-  return read_snapshot_seq(txn, shard);
+  return read_meta(txn, shard).snapshot_seq;
 }
 
 shard_image store::load_shard(uint16_t shard) const {
@@ -107,8 +107,10 @@ shard_image store::load_shard(uint16_t shard) const {
     return true;
   });
   shard_image result;
-  auto snapshot_seq = read_snapshot_seq(txn, shard);
+  auto meta = read_meta(txn, shard);
+  auto snapshot_seq = meta.snapshot_seq;
   result.last_seq = snapshot_seq;
+  result.last_epoch = meta.epoch;
   // Compaction deletes what it folds, so every entry left is newer than the
   // snapshot; the seq check guards against a stale re-append.
   auto from = snapshot_seq == std::numeric_limits<uint64_t>::max()
@@ -132,6 +134,8 @@ shard_image store::load_shard(uint16_t shard) const {
                      ": corrupt journal entry skipped (", err, ")");
           return true;
         }
+        if (seq == result.last_seq)
+          result.last_epoch = entry.epoch;
         apply_entry(records, entry);
         return true;
       },
@@ -145,7 +149,8 @@ shard_image store::load_shard(uint16_t shard) const {
 size_t store::compact(uint16_t shard) {
   lmdb_txn txn{*env_, lmdb_txn::mode::write};
   auto prefix = shard_key(shard);
-  auto snapshot_seq = read_snapshot_seq(txn, shard);
+  auto meta = read_meta(txn, shard);
+  auto snapshot_seq = meta.snapshot_seq;
   // Collect first: writing to the journal while its cursor walks it is not
   // allowed by lmdb_txn::for_each.
   std::vector<std::string> folded;
@@ -165,6 +170,8 @@ size_t store::compact(uint16_t shard) {
                      ")");
           return true;
         }
+        if (seq == snapshot_seq)
+          meta.epoch = entry.epoch;
         entries.push_back(std::move(entry));
         return true;
       });
@@ -180,7 +187,8 @@ size_t store::compact(uint16_t shard) {
   }
   for (auto& key : folded)
     txn.del(journal_, key);
-  txn.put(meta_, prefix, encode(shard_meta{snapshot_seq}));
+  meta.snapshot_seq = snapshot_seq;
+  txn.put(meta_, prefix, encode(meta));
   txn.commit();
   log::debug("persistence", service_, " shard ", shard, ": compacted ",
              folded.size(), " journal entries up to seq ", snapshot_seq);
@@ -218,6 +226,79 @@ std::vector<journal_entry> store::read_journal(uint16_t shard,
       },
       journal_key(shard, after_seq + 1));
   return result;
+}
+
+log_position store::position(uint16_t shard) const {
+  lmdb_txn txn{*env_, lmdb_txn::mode::read};
+  auto meta = read_meta(txn, shard);
+  log_position result{meta.epoch, meta.snapshot_seq};
+  txn.for_each(journal_, shard_key(shard),
+               [&](std::string_view key, std::string_view val) {
+                 if (key.size() != journal_key_size)
+                   return true;
+                 auto seq = read_be(key.substr(2));
+                 journal_entry entry;
+                 if (seq > result.seq && decode(val, entry))
+                   result = log_position{entry.epoch, seq};
+                 return true;
+               });
+  return result;
+}
+
+shard_transfer store::read_transfer(uint16_t shard, log_position from) const {
+  shard_transfer result;
+  result.to = position(shard);
+  auto meta = [&] {
+    lmdb_txn txn{*env_, lmdb_txn::mode::read};
+    return read_meta(txn, shard);
+  }();
+  bool holds_from = false;
+  if (from.seq == meta.snapshot_seq) {
+    holds_from = from.epoch == meta.epoch;
+  } else if (from.seq > meta.snapshot_seq && !(result.to < from)) {
+    lmdb_txn txn{*env_, lmdb_txn::mode::read};
+    journal_entry entry;
+    auto bytes = txn.get_view(journal_, journal_key(shard, from.seq));
+    holds_from = bytes && decode(*bytes, entry) && entry.epoch == from.epoch;
+  }
+  if (holds_from) {
+    result.entries = read_journal(shard, from.seq);
+    return result;
+  }
+  auto image = load_shard(shard);
+  result.full = true;
+  result.to = log_position{image.last_epoch, image.last_seq};
+  result.records = std::move(image.records);
+  return result;
+}
+
+void store::install(uint16_t shard, const shard_transfer& transfer) {
+  lmdb_txn txn{*env_, lmdb_txn::mode::write};
+  auto prefix = shard_key(shard);
+  if (transfer.full) {
+    std::vector<std::string> stale;
+    auto collect = [&](std::string_view key, std::string_view) {
+      stale.emplace_back(key);
+      return true;
+    };
+    txn.for_each(snap_, prefix, collect);
+    for (auto& key : stale)
+      txn.del(snap_, key);
+    stale.clear();
+    txn.for_each(journal_, prefix, collect);
+    for (auto& key : stale)
+      txn.del(journal_, key);
+    for (const auto& [key, value] : transfer.records)
+      txn.put(snap_, snap_key(shard, key), value);
+    txn.put(meta_, prefix,
+            encode(shard_meta{transfer.to.seq, transfer.to.epoch}));
+  } else {
+    auto snapshot_seq = read_meta(txn, shard).snapshot_seq;
+    for (const auto& entry : transfer.entries)
+      if (entry.seq > snapshot_seq)
+        append(txn, shard, entry);
+  }
+  txn.commit();
 }
 
 } // namespace troupe::persistence

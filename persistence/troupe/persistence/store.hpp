@@ -48,13 +48,48 @@ struct journal_entry {
 struct shard_meta {
   /// The highest seq folded into the snapshot.
   uint64_t snapshot_seq = 0;
-  MSGPACK_DEFINE_MAP(snapshot_seq)
+  /// The epoch of the entry at `snapshot_seq`.
+  uint64_t epoch = 0;
+  MSGPACK_DEFINE_MAP(snapshot_seq, epoch)
+};
+
+/// Where a shard's history ends: the (epoch, seq) of its last entry.
+/// Positions compare by epoch first, so a history written by a newer
+/// primary is newer even when it is shorter.
+struct log_position {
+  uint64_t epoch = 0;
+  uint64_t seq = 0;
+
+  friend bool operator<(const log_position& x, const log_position& y) {
+    return x.epoch != y.epoch ? x.epoch < y.epoch : x.seq < y.seq;
+  }
+  friend bool operator==(const log_position& x, const log_position& y) {
+    return x.epoch == y.epoch && x.seq == y.seq;
+  }
+  MSGPACK_DEFINE_MAP(epoch, seq)
+};
+
+/// What one node sends another to bring a shard up to its own position:
+/// the journal entries after the receiver's position when the sender's
+/// history contains that position, else the whole state.
+struct shard_transfer {
+  /// True: `records` replace the receiver's state of the shard.
+  bool full = false;
+  /// The sender's position; the receiver's after installing.
+  log_position to;
+  /// Entity key -> value bytes (`full` only).
+  std::vector<std::pair<std::string, std::string>> records;
+  /// Entries after the receiver's position, in order (not `full`).
+  std::vector<journal_entry> entries;
+  MSGPACK_DEFINE_MAP(full, to, records, entries)
 };
 
 /// The state of one shard as recovery sees it.
 struct shard_image {
   /// The highest seq seen (snapshot or journal), 0 for an empty shard.
   uint64_t last_seq = 0;
+  /// The epoch of the entry at `last_seq`.
+  uint64_t last_epoch = 0;
   /// Entity key -> value bytes, sorted by key.
   std::vector<std::pair<std::string, std::string>> records;
 };
@@ -105,8 +140,22 @@ public:
   /// The snapshot seq recorded for `shard` (0 if never compacted).
   uint64_t snapshot_seq(uint16_t shard) const;
 
+  /// The position of the last entry of `shard` (journal or snapshot).
+  log_position position(uint16_t shard) const;
+
+  /// What brings a copy of `shard` at position `from` up to this store's
+  /// position: the journal tail after `from` if this store's history
+  /// holds `from` (same seq, same epoch), the whole state otherwise.
+  shard_transfer read_transfer(uint16_t shard, log_position from) const;
+
+  /// Applies a transfer read from another node's store, in one write
+  /// transaction: `full` replaces the shard's snapshot and journal,
+  /// otherwise the entries are appended. Must not run on a thread holding
+  /// a write txn.
+  void install(uint16_t shard, const shard_transfer& transfer);
+
 private:
-  uint64_t read_snapshot_seq(const lmdb_txn& txn, uint16_t shard) const;
+  shard_meta read_meta(const lmdb_txn& txn, uint16_t shard) const;
 
   lmdb_env* env_;
   std::string service_;

@@ -136,17 +136,21 @@ service start(runtime::node& n, clock_fn now) {
     return msg.size() > 0 && (msg.match_element<put_atom>(0) ||
                               msg.match_element<delete_atom>(0));
   };
+  // Memory-only: a shard that moves to another owner starts empty there.
+  spec.replicated = false;
   // The budget is this node's: split evenly over the shards it runs (in a
-  // cluster, those whose primary it is); the first shards of the split get
-  // the remainder's bytes.
+  // cluster, those whose preferred primary it is); the first shards of the
+  // split get the remainder's bytes. A shard taken over from a node that
+  // is down gets one share on top of the budget.
   auto split = std::make_shared<std::vector<uint64_t>>(cfg.shards, 0);
   std::vector<uint16_t> local;
   for (uint16_t i = 0; i < cfg.shards; ++i)
     if (!n.members() || n.placement().primary("cache", i) == n.config().self)
       local.push_back(i);
+  for (auto& share : *split)
+    share = cfg.capacity_bytes / local.size();
   for (size_t k = 0; k < local.size(); ++k)
-    (*split)[local[k]] = cfg.capacity_bytes / local.size() +
-                         (k < cfg.capacity_bytes % local.size() ? 1 : 0);
+    (*split)[local[k]] += k < cfg.capacity_bytes % local.size() ? 1 : 0;
   spec.shard = [now, board, split](caf::event_based_actor* self,
                                    runtime::shard_context ctx) {
     auto capacity = (*split)[ctx.shard];

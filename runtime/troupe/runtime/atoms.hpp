@@ -48,5 +48,19 @@ using deliver_atom = caf::atom_constant<caf::atom("deliver")>;
 /// `(replicate, msgpack journal_entry)`, answered with `(replicate)` once
 /// the backup persisted it.
 using replicate_atom = caf::atom_constant<caf::atom("replicate")>;
+/// A backup refused a primary's entry: a newer epoch serves the shard.
+using deposed_atom = caf::atom_constant<caf::atom("deposed")>;
+/// `(sync, epoch, seq, requester)`: bring the requester's copy of a shard
+/// up to date (see region.hpp).
+using sync_atom = caf::atom_constant<caf::atom("sync")>;
+/// `(synced, requester, took_over)`: the requester installed the transfer.
+using synced_atom = caf::atom_constant<caf::atom("synced")>;
+/// `(offer, epoch)`: a shard's acting primary tells a higher-ranked owner
+/// that came back to catch up from it.
+using offer_atom = caf::atom_constant<caf::atom("offer")>;
+/// `(hop, msg)`: a routed message that must not be routed again.
+using hop_atom = caf::atom_constant<caf::atom("hop")>;
+/// Internal timers of the region.
+using grace_atom = caf::atom_constant<caf::atom("grace")>;
 
 } // namespace troupe::runtime

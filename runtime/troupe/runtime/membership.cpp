@@ -98,6 +98,8 @@ struct membership_state {
   std::unordered_map<std::string, local_region> regions;
   /// The last refusal another node sent (logged once, not per heartbeat).
   std::string last_refusal;
+  /// When `tick` last ran.
+  clock_type::time_point last_tick = clock_type::now();
   static inline const char* name = "membership";
 
   peer* find(const std::string& name) {
@@ -109,6 +111,14 @@ struct membership_state {
 };
 
 using membership_actor = caf::stateful_actor<membership_state>;
+
+/// Returns whether `msg` is meant for a region rather than a shard.
+bool is_control(const caf::message& msg) {
+  return msg.size() > 0 && (msg.match_element<replicate_atom>(0) ||
+                            msg.match_element<sync_atom>(0) ||
+                            msg.match_element<synced_atom>(0) ||
+                            msg.match_element<offer_atom>(0));
+}
 
 void publish_view(membership_actor* self) {
   auto& st = self->state;
@@ -193,6 +203,14 @@ void connect(membership_actor* self, peer& p) {
 void tick(membership_actor* self) {
   auto& st = self->state;
   auto now = clock_type::now();
+  // A tick far behind schedule means this process was stalled (SIGSTOP, a
+  // swap storm): the peers' silence is then its own. Give them a fresh
+  // timeout instead of marking them all down at once.
+  if (now - st.last_tick > st.cfg.membership.failure_timeout) {
+    for (auto& p : st.peers)
+      p.last_heard = now;
+  }
+  st.last_tick = now;
   for (auto& p : st.peers) {
     if (p.up && now - p.last_heard > st.cfg.membership.failure_timeout)
       mark_down(self, p, "silent for longer than failure_timeout_ms");
@@ -275,10 +293,13 @@ caf::behavior membership(membership_actor* self, config::node_config cfg,
           return make_error(errc::unavailable, "service " + service +
                                                    " is not running on " +
                                                    self->state.cfg.self);
-        // Straight to the shard actor when it runs (one hop fewer); the
-        // region handles the rest (replication, errors).
+        // Straight to the shard actor when it runs here (one hop fewer);
+        // the region handles the rest (control messages, moving shards,
+        // errors).
         auto shard = i->second.status->shard_at(idx);
-        if (shard && !(msg.size() > 0 && msg.match_element<replicate_atom>(0)))
+        if (shard && msg.match_elements<hop_atom, caf::message>())
+          self->delegate(shard, msg.get_as<caf::message>(1));
+        else if (shard && !is_control(msg))
           self->delegate(shard, std::move(msg));
         else
           self->delegate(i->second.actor, local_atom::value, idx,

@@ -22,11 +22,13 @@ bool region_status::ready() const {
 }
 
 bool region_status::owner_up(std::string_view key) const {
-  if (!members || primaries.empty())
+  if (!members || owners.empty())
     return true;
   auto view = members->view();
-  const auto* m = view->find(primaries[shard_of(key, shards)]);
-  return m != nullptr && m->up;
+  for (const auto& name : owners[shard_of(key, shards)])
+    if (const auto* m = view->find(name); m != nullptr && m->up)
+      return true;
+  return false;
 }
 
 caf::actor region_status::shard_at(uint16_t idx) const {
@@ -48,9 +50,9 @@ void region_status::publish(std::vector<caf::actor> shards) {
                                   std::move(shards)));
 }
 
-namespace {
+namespace detail {
 
-using namespace detail;
+namespace {
 
 caf::behavior shard_boot(
     caf::event_based_actor* self,
@@ -59,15 +61,19 @@ caf::behavior shard_boot(
   return init(self, std::move(ctx));
 }
 
+} // namespace
+
 void spawn_shard(region_actor* self, uint16_t idx) {
   auto& st = self->state;
   auto ctx = st.base;
   ctx.service = st.spec.service;
   ctx.shard = idx;
   ctx.region = self->address();
-  if (st.placement.members) {
-    auto owners = st.placement.map->owners(st.spec.service, idx);
-    ctx.backups.assign(owners.begin() + 1, owners.end());
+  ctx.epoch = st.epochs[idx];
+  if (st.placement.members && st.spec.replicated) {
+    for (const auto& name : st.owners[idx])
+      if (name != st.placement.self)
+        ctx.backups.push_back(name);
     ctx.members = st.placement.members;
   }
   auto child = self->spawn<caf::linked>(shard_boot, st.spec.shard, ctx);
@@ -76,6 +82,27 @@ void spawn_shard(region_actor* self, uint16_t idx) {
   st.shards[idx] = std::move(child);
   st.status->publish(st.shards);
 }
+
+void stop_shard(region_actor* self, uint16_t idx, std::function<void()> then) {
+  auto& st = self->state;
+  auto shard = st.shards[idx];
+  if (!shard) {
+    then();
+    return;
+  }
+  // Unpublished first: the edge and the membership then send to the region,
+  // which stashes or forwards. Messages already in the shard's mailbox when
+  // it exits are answered with an error (never acknowledged).
+  st.shards[idx] = nullptr;
+  st.status->publish(st.shards);
+  st.on_stopped[idx] = std::move(then);
+  // An exit sent by a linked actor unlinks the receiver first (CAF 0.17):
+  // its end arrives as a down message, not as an exit message.
+  self->monitor(shard);
+  self->send_exit(shard, caf::exit_reason::user_shutdown);
+}
+
+namespace {
 
 void on_shard_exit(region_actor* self, uint16_t idx, const caf::error& why) {
   auto& st = self->state;
@@ -101,6 +128,61 @@ void on_shard_exit(region_actor* self, uint16_t idx, const caf::error& why) {
   st.status->states[idx] = region_status::failed;
 }
 
+/// Handles `(local, idx, msg)`: a message another node routed here.
+caf::result<caf::message> on_routed(region_actor* self, uint16_t idx,
+                                    caf::message& msg) {
+  if (idx >= self->state.shards.size())
+    return make_error(errc::invalid_argument, "no such shard");
+  if (msg.match_elements<replicate_atom, std::string>())
+    return persist_replica(self, idx, msg.get_as<std::string>(1));
+  if (msg.match_elements<sync_atom, uint64_t, uint64_t, std::string>())
+    return on_sync_request(self, idx,
+                           persistence::log_position{msg.get_as<uint64_t>(1),
+                                                     msg.get_as<uint64_t>(2)},
+                           msg.get_as<std::string>(3));
+  // One-way control messages: no answer.
+  if (msg.match_elements<synced_atom, std::string, bool>()) {
+    on_synced(self, idx, msg.get_as<std::string>(1), msg.get_as<bool>(2));
+    return caf::delegated<caf::message>{};
+  }
+  if (msg.match_elements<offer_atom, uint64_t>()) {
+    on_offer(self, idx, msg.get_as<uint64_t>(1));
+    return caf::delegated<caf::message>{};
+  }
+  return forward_routed(self, idx, std::move(msg));
+}
+
+/// A shard stopped on purpose (stop_shard) is gone, or crashed on the
+/// way: either way, what was to follow its stop follows now.
+bool on_stopped(region_actor* self, const caf::actor_addr& source) {
+  auto& st = self->state;
+  auto i = st.index_of.find(source);
+  if (i == st.index_of.end())
+    return false;
+  auto j = st.on_stopped.find(i->second);
+  if (j == st.on_stopped.end())
+    return false;
+  st.index_of.erase(i);
+  auto then = std::move(j->second);
+  st.on_stopped.erase(j);
+  then();
+  return true;
+}
+
+void on_exit(region_actor* self, caf::exit_msg& msg) {
+  if (on_stopped(self, msg.source))
+    return;
+  auto& st = self->state;
+  auto i = st.index_of.find(msg.source);
+  if (i == st.index_of.end()) {
+    self->quit(msg.reason);
+    return;
+  }
+  auto idx = i->second;
+  st.index_of.erase(i);
+  on_shard_exit(self, idx, msg.reason);
+}
+
 caf::behavior region(region_actor* self, region_spec spec, shard_context base,
                      region_status_ptr status, region_placement placement) {
   auto& st = self->state;
@@ -113,23 +195,10 @@ caf::behavior region(region_actor* self, region_spec spec, shard_context base,
   st.status = std::move(status);
   st.placement = std::move(placement);
   st.shards.resize(n);
-  for (uint16_t i = 0; i < n; ++i) {
-    if (owner_of(st, i) == st.placement.self)
-      spawn_shard(self, i);
-    else
-      st.status->states[i] = region_status::remote;
-  }
-  self->set_exit_handler([self](caf::exit_msg& msg) {
-    auto& st = self->state;
-    auto i = st.index_of.find(msg.source);
-    if (i == st.index_of.end()) {
-      self->quit(msg.reason);
-      return;
-    }
-    auto idx = i->second;
-    st.index_of.erase(i);
-    on_shard_exit(self, idx, msg.reason);
-  });
+  init_roles(self);
+  self->set_exit_handler([self](caf::exit_msg& msg) { on_exit(self, msg); });
+  self->set_down_handler(
+      [self](caf::down_msg& msg) { on_stopped(self, msg.source); });
   // Keyed messages: route by the service's key extractor.
   self->set_default_handler(
       [self](caf::scheduled_actor*,
@@ -145,18 +214,34 @@ caf::behavior region(region_actor* self, region_spec spec, shard_context base,
       [self](to_shard_atom, uint16_t idx, caf::message& msg) {
         return forward(self, idx, std::move(msg));
       },
-      [self](local_atom, uint16_t idx,
-             caf::message& msg) -> caf::result<caf::message> {
-        if (msg.match_elements<replicate_atom, std::string>())
-          return persist_replica(self, idx, msg.get_as<std::string>(1));
-        return forward_local(self, idx, std::move(msg));
-      },
+      [self](local_atom, uint16_t idx, caf::message& msg)
+          -> caf::result<caf::message> { return on_routed(self, idx, msg); },
       [self](member_down_atom, const std::string& name) {
         fail_in_flight(self, name);
+        on_member_down(self, name);
       },
-      [](member_up_atom, const std::string&) {
-        // Static placement: nothing moves when a node comes back.
+      [self](member_up_atom, const std::string& name) {
+        on_member_up(self, name);
       },
+      [self](grace_atom) {
+        self->state.grace_over = true;
+        reconcile_all(self);
+      },
+      [self](grace_atom, uint16_t idx, uint64_t token) {
+        on_handover_timeout(self, idx, token);
+      },
+      [self](deposed_atom, uint16_t idx, uint64_t epoch) {
+        step_down(self, idx, epoch);
+      },
+      [self](sync_atom, uint16_t idx, uint64_t token, uint64_t epoch,
+             uint64_t seq) {
+        on_position(self, idx, token, persistence::log_position{epoch, seq});
+      },
+      [self](synced_atom, uint16_t idx, uint64_t token, uint64_t epoch,
+             uint64_t seq) {
+        on_installed(self, idx, token, persistence::log_position{epoch, seq});
+      },
+      [self](sync_atom, uint16_t idx) { retry_sync(self, idx); },
       [self](ready_atom, uint16_t idx) {
         auto& st = self->state;
         if (idx < st.shards.size())
@@ -197,11 +282,13 @@ caf::behavior region(region_actor* self, region_spec spec, shard_context base,
 
 } // namespace
 
+} // namespace detail
+
 caf::actor spawn_region(caf::actor_system& sys, region_spec spec,
                         shard_context base, region_status_ptr status,
                         region_placement placement) {
-  return sys.spawn(region, std::move(spec), std::move(base), std::move(status),
-                   std::move(placement));
+  return sys.spawn(detail::region, std::move(spec), std::move(base),
+                   std::move(status), std::move(placement));
 }
 
 } // namespace troupe::runtime

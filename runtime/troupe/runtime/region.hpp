@@ -34,6 +34,10 @@ struct region_spec {
   /// Tells whether a message changes state (refused with 503 while this
   /// node does not see a majority of the cluster). Unset: no message does.
   std::function<bool(const caf::message&)> is_write;
+  /// True: the shards keep their state in the journal, which is streamed
+  /// to backups and handed over when a shard moves. False for memory-only
+  /// shards (the cache): a shard that moves starts empty on its new node.
+  bool replicated = true;
 };
 
 /// Live view of a region, readable from any thread (dashboards, /readyz).
@@ -53,12 +57,15 @@ struct region_status {
   std::atomic<uint64_t> restarts{0};
   /// The cluster's membership (unset on a single node).
   membership_status_ptr members;
-  /// The primary node of every shard (set with `members`).
+  /// The preferred primary of every shard (set with `members`): the node
+  /// that serves it whenever it is up and caught up.
   std::vector<std::string> primaries;
+  /// The owners of every shard in rank order (set with `members`).
+  std::vector<std::vector<std::string>> owners;
 
-  /// Returns whether the node owning `key`'s shard is up (always on a
-  /// single node). Callers free to pick a key (new shortlinks) pick one
-  /// whose owner can take the write.
+  /// Returns whether an owner of `key`'s shard is up (always on a single
+  /// node): the first of them serves it. Callers free to pick a key (new
+  /// shortlinks) pick one whose shard can take the write.
   bool owner_up(std::string_view key) const;
   std::atomic<uint64_t> escalations{0};
   /// Journal entries this node persisted as a backup of other nodes' shards.
@@ -119,12 +126,13 @@ struct region_placement {
 /// key, and routes `(to_shard, idx, msg)` by index. `base` carries the
 /// node-wide parts of the shard context.
 ///
-/// In a cluster the region runs the shards whose primary is this node;
-/// messages for other shards go to the primary's membership actor as
-/// `(deliver, service, idx, msg)`, which hands them to its region as
-/// `(local, idx, msg)`. Requests in flight towards a node fail with
-/// `unavailable` as soon as the membership reports it down; requests for
-/// a shard whose primary is down fail at once.
+/// In a cluster the region runs the shards this node is the acting primary
+/// of: the first owner that is up (and caught up). Messages for other
+/// shards go to that node's membership actor as `(deliver, service, idx,
+/// msg)`, which hands them to its shard or region. Requests in flight
+/// towards a node fail with `unavailable` as soon as the membership reports
+/// it down. Failover, catch-up and hand-over are described in
+/// docs/design.md ("Failover").
 caf::actor spawn_region(caf::actor_system& sys, region_spec spec,
                         shard_context base, region_status_ptr status,
                         region_placement placement);

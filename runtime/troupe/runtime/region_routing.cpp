@@ -1,5 +1,6 @@
-// Where a region's messages go: the local shard, the owning node, or an
-// error (owner down, no quorum); and the backup side of replication.
+// Where a region's messages go: the local shard, the node serving the
+// shard, a stash while the shard moves, or an error (no owner up, no
+// quorum); and the backup side of replication.
 
 #include "troupe/runtime/region_state.hpp"
 
@@ -16,6 +17,9 @@ namespace troupe::runtime::detail {
 
 namespace {
 
+/// Messages held per shard while it is handed over (more get 429).
+constexpr size_t max_stash = 10000;
+
 /// Counts a request this region sent to node `owner`.
 void count_routed(region_state& st, const std::string& owner) {
   auto& counter = st.routed[owner];
@@ -28,59 +32,99 @@ void count_routed(region_state& st, const std::string& owner) {
     counter->inc();
 }
 
-/// Delegates `msg` to shard `idx` on node `owner`: the shard answers the
-/// requester directly. The region remembers the requester for one request
-/// timeout, to fail the request at once if `owner` goes down meanwhile.
-caf::result<caf::message> forward_remote(region_actor* self,
-                                         const std::string& owner, uint16_t idx,
-                                         caf::message msg) {
+caf::error unavailable(const region_state& st, uint16_t idx,
+                       const std::string& why) {
+  return make_error(errc::unavailable, "shard " + std::to_string(idx) + " of " +
+                                           st.spec.service + " " + why);
+}
+
+/// Sends `msg` for shard `idx` to node `owner`, answering through `rp`:
+/// the shard there answers the requester directly. The region remembers
+/// the requester for one request timeout, to fail the request at once if
+/// `owner` goes down meanwhile.
+void send_remote(region_actor* self, const std::string& owner, uint16_t idx,
+                 caf::message msg, caf::response_promise rp) {
   auto& st = self->state;
   auto view = st.placement.members->view();
   const auto* m = view->find(owner);
-  if (m == nullptr || !m->up || !m->gateway)
-    return make_error(errc::unavailable, "shard " + std::to_string(idx) +
-                                             " of " + st.spec.service +
-                                             " is owned by node " + owner +
-                                             ", which is down");
+  if (m == nullptr || !m->up || !m->gateway) {
+    rp.deliver(
+        unavailable(st, idx, "is served by node " + owner + ", which is down"));
+    return;
+  }
   auto now = in_flight_entry::clock::now();
   auto& pending = st.in_flight[owner];
   auto window = st.base.config->http.request_timeout;
   while (!pending.empty() && now - pending.front().sent > window)
     pending.pop_front();
-  auto rp = self->make_response_promise();
   if (auto requester = rp.next())
     pending.push_back(in_flight_entry{std::move(requester), rp.id(), now});
   count_routed(st, owner);
   rp.delegate(m->gateway, deliver_atom::value, st.spec.service, idx,
               std::move(msg));
-  return caf::delegated<caf::message>{};
+}
+
+/// Returns the node this one believes serves shard `idx` (not itself).
+std::string acting_elsewhere(const region_state& st, uint16_t idx) {
+  auto view = st.placement.members->view();
+  if (st.roles[idx] == shard_role::syncing) {
+    const auto* m = view->find(st.sync_from[idx]);
+    if (m != nullptr && m->up)
+      return st.sync_from[idx];
+  }
+  return first_up_owner(st, idx, *view, true);
+}
+
+/// Routes `msg` for shard `idx` by this node's role for it. `may_leave`:
+/// the message may go to another node, as `(hop, msg)` if `last_hop` (that
+/// node then serves it or refuses it: no ping-pong while views differ).
+void route(region_actor* self, uint16_t idx, caf::message msg,
+           caf::response_promise rp, bool may_leave, bool last_hop) {
+  auto& st = self->state;
+  switch (st.roles[idx]) {
+  case shard_role::primary:
+    if (st.shards[idx])
+      rp.delegate(st.shards[idx], std::move(msg));
+    else
+      rp.deliver(unavailable(st, idx, "is unavailable"));
+    return;
+  case shard_role::handing_over:
+    if (st.stash[idx].size() >= max_stash)
+      rp.deliver(make_error(errc::overloaded,
+                            "shard is moving and its queue is full"));
+    else
+      st.stash[idx].push_back(stashed_message{std::move(rp), std::move(msg)});
+    return;
+  default:
+    break;
+  }
+  if (!may_leave || !st.placement.members) {
+    rp.deliver(unavailable(st, idx, "is not served by this node"));
+    return;
+  }
+  auto target = acting_elsewhere(st, idx);
+  if (target.empty()) {
+    rp.deliver(unavailable(st, idx, "has no owner up"));
+    return;
+  }
+  if (last_hop)
+    msg = caf::make_message(hop_atom::value, std::move(msg));
+  send_remote(self, target, idx, std::move(msg), std::move(rp));
 }
 
 } // namespace
 
-/// Returns the node that owns shard `idx` (this node on a single node).
-const std::string& owner_of(const region_state& st, uint16_t idx) {
-  // The node filled `primaries` from the shard map when it made the region.
-  if (!st.placement.members)
-    return st.placement.self;
-  return st.status->primaries[idx];
+std::string first_up_owner(const region_state& st, uint16_t idx,
+                           const member_view& view, bool others_only) {
+  for (const auto& name : st.owners[idx]) {
+    if (others_only && name == st.placement.self)
+      continue;
+    if (const auto* m = view.find(name); m != nullptr && m->up)
+      return name;
+  }
+  return {};
 }
 
-/// Hands `msg` to the shard actor `idx` of this node.
-caf::result<caf::message> forward_local(region_actor* self, uint16_t idx,
-                                        caf::message msg) {
-  auto& st = self->state;
-  if (idx >= st.shards.size())
-    return make_error(errc::invalid_argument, "no such shard");
-  if (!st.shards[idx])
-    return make_error(errc::unavailable, "shard " + std::to_string(idx) +
-                                             " of " + st.spec.service +
-                                             " is unavailable");
-  self->delegate(st.shards[idx], std::move(msg));
-  return caf::delegated<caf::message>{};
-}
-
-/// Routes `msg` to shard `idx`, wherever it runs.
 caf::result<caf::message> forward(region_actor* self, uint16_t idx,
                                   caf::message msg) {
   auto& st = self->state;
@@ -96,24 +140,54 @@ caf::result<caf::message> forward(region_actor* self, uint16_t idx,
                           std::to_string(view->members.size()) +
                           " nodes; writes need a majority");
   }
-  auto owner = owner_of(st, idx);
-  if (owner == st.placement.self)
-    return forward_local(self, idx, std::move(msg));
-  return forward_remote(self, owner, idx, std::move(msg));
+  route(self, idx, std::move(msg), self->make_response_promise(), true, false);
+  return caf::delegated<caf::message>{};
+}
+
+caf::result<caf::message> forward_routed(region_actor* self, uint16_t idx,
+                                         caf::message msg) {
+  auto rp = self->make_response_promise();
+  if (msg.match_elements<hop_atom, caf::message>())
+    route(self, idx, msg.get_as<caf::message>(1), std::move(rp), false, true);
+  else
+    route(self, idx, std::move(msg), std::move(rp), true, true);
+  return caf::delegated<caf::message>{};
+}
+
+void release_stash(region_actor* self, uint16_t idx) {
+  auto stash = std::move(self->state.stash[idx]);
+  self->state.stash[idx].clear();
+  for (auto& x : stash)
+    route(self, idx, std::move(x.msg), std::move(x.rp), true, true);
 }
 
 /// Persists a journal entry the primary of shard `idx` sent to this
-/// backup; answers `(replicate)` once it is durable here.
+/// backup; answers `(replicate)` once it is durable here. Entries of an
+/// older epoch than this node knows are refused (`conflict`): they come
+/// from a primary that was deposed while cut off. An entry of a newer
+/// epoch while this node still serves the shard means this node is the
+/// deposed one: it steps down and catches up.
 caf::result<caf::message> persist_replica(region_actor* self, uint16_t idx,
                                           const std::string& blob) {
   auto& st = self->state;
-  if (idx >= st.shards.size() || owner_of(st, idx) == st.placement.self)
-    return make_error(errc::conflict, "this node is the primary of shard " +
-                                          std::to_string(idx));
   persistence::journal_entry entry;
   std::string why;
   if (!persistence::decode(blob, entry, &why))
     return make_error(errc::invalid_argument, "bad journal entry: " + why);
+  auto known = st.epochs[idx];
+  auto role = st.roles[idx];
+  if (entry.epoch < known ||
+      (entry.epoch == known && role == shard_role::primary))
+    return make_error(errc::conflict,
+                      "node " + st.placement.self + " knows shard " +
+                          std::to_string(idx) + " at a newer epoch (" +
+                          std::to_string(known) + " > " +
+                          std::to_string(entry.epoch) + ")");
+  if (role == shard_role::primary) {
+    step_down(self, idx, known);
+    return unavailable(st, idx, "is catching up on " + st.placement.self);
+  }
+  st.epochs[idx] = entry.epoch;
   auto rp = self->make_response_promise();
   caf::strong_actor_ptr requester = rp.next();
   auto id = rp.id();

@@ -37,6 +37,10 @@ struct shard_context {
   /// The cluster's membership, to reach live backups (unset on a single
   /// node).
   membership_status_ptr members;
+  /// The epoch this shard's journal entries carry: set by the region when
+  /// this node became the shard's primary. Backups refuse entries of an
+  /// older epoch than they have seen, which fences a deposed primary.
+  uint64_t epoch = 0;
 };
 
 /// The durable state of one shard as loaded from disk, shared read-only.

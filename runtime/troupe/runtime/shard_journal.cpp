@@ -20,6 +20,11 @@ caf::error refused(persistence::submit_result res) {
   return make_error(errc::unavailable, "node is shutting down");
 }
 
+bool is_conflict(const caf::error& err) {
+  return err.category() == error_category &&
+         err.code() == static_cast<uint8_t>(errc::conflict);
+}
+
 } // namespace
 
 namespace detail {
@@ -69,12 +74,35 @@ struct pending_reply {
 
 } // namespace detail
 
+namespace {
+
+/// A backup refused an entry because another node serves the shard with a
+/// newer epoch: this primary was deposed while it was cut off. The write
+/// is not acknowledged and the region stops this shard and catches up.
+void deposed(const shard_context& ctx,
+             const std::shared_ptr<detail::pending_reply>& pending,
+             const caf::error& err) {
+  log::warning("replication", ctx.service, "/", ctx.shard,
+               ": a backup refused an entry (", error_message(err),
+               "); stepping down");
+  auto why = make_error(errc::unavailable,
+                        "shard " + std::to_string(ctx.shard) + " of " +
+                            ctx.service + " moved to another node; retry");
+  if (pending)
+    pending->fail(why);
+  if (auto region = caf::actor_cast<caf::actor>(ctx.region))
+    caf::anon_send(region, deposed_atom::value, ctx.shard, ctx.epoch);
+}
+
+} // namespace
+
 caf::error shard_journal::submit(caf::event_based_actor* self,
                                  std::vector<persistence::journal_op> ops,
                                  caf::response_promise rp, caf::message reply) {
   auto seq = last_seq_ + 1;
   persistence::journal_entry entry;
   entry.seq = seq;
+  entry.epoch = ctx_.epoch;
   entry.ops = std::move(ops);
   auto backups = live_backups();
   // With `async` the client is answered once the write is queued, so it
@@ -140,10 +168,13 @@ void shard_journal::replicate(caf::event_based_actor* self,
                 deliver_atom::value, ctx_.service, ctx_.shard,
                 caf::make_message(replicate_atom::value, blob))
       .then([done](replicate_atom) { done(); },
-            [done, svc = ctx_.service, idx = ctx_.shard](caf::error& err) {
-              log::warning(
-                  "replication", svc, "/", idx,
-                  ": a backup did not persist an entry: ", caf::to_string(err));
+            [done, pending, ctx = &ctx_](caf::error& err) {
+              if (is_conflict(err))
+                deposed(*ctx, pending, err);
+              else
+                log::warning("replication", ctx->service, "/", ctx->shard,
+                             ": a backup did not persist an entry: ",
+                             caf::to_string(err));
               done();
             });
 }

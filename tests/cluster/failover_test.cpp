@@ -211,3 +211,22 @@ TEST_F(clusterFailover,
   ASSERT_TRUE(c().wait_formed({0, 1, 2}, 30s));
   expect_all_served(c(), written, {0, 1, 2});
 }
+
+// The backup that took over wrote nothing under its new epoch: the
+// returning node must still learn that epoch and take a newer one, or the
+// backup would refuse its entries and the first writes would fail. n1 is
+// the one to kill: its epochs carry the lowest node index, so it would
+// not out-number its backups' epochs by chance.
+TEST_F(clusterFailover,
+       WritesSucceedAtOnceAfterTheKilledNodeTakesItsShardsBack) {
+  constexpr size_t first = 0;
+  c().node(first).kill9();
+  ASSERT_TRUE(c().wait_seen({1, 2}, first, "down",
+                            std::chrono::steady_clock::now() + 10s));
+  ASSERT_TRUE(c().node(first).restart());
+  ASSERT_TRUE(c().wait_formed({0, 1, 2}, 20s));
+  auto written = create_via(c(), {0, 1, 2}, 60, "after n1 returned");
+  ASSERT_EQ(written.size(), 60u);
+  EXPECT_FALSE(owned_by(c(), written, first).empty());
+  expect_all_served(c(), written, {0, 1, 2});
+}

@@ -152,18 +152,21 @@ void install(region_actor* self, uint16_t idx, uint64_t token,
 
 /// Reads what brings `from` up to this node's copy of shard `idx` on the
 /// committer thread and answers the sync request with it (empty: the
-/// requester is not behind).
+/// requester is not behind) and the newest epoch this node knows of the
+/// shard (a promoted primary may not have written under its epoch yet).
 void send_transfer(region_actor* self, uint16_t idx, log_position from,
                    caf::strong_actor_ptr requester, caf::message_id id) {
   auto* store = self->state.base.store;
-  self->state.base.committer->submit_task([store, idx, from, requester, id] {
+  auto epoch = self->state.epochs[idx];
+  self->state.base.committer->submit_task([store, idx, from, epoch, requester,
+                                           id] {
     auto transfer = store->read_transfer(idx, from);
     std::string blob;
     if (from < transfer.to)
       blob = persistence::encode(transfer);
     if (requester)
       requester->enqueue(nullptr, id.response_id(),
-                         caf::make_message(std::move(blob)), nullptr);
+                         caf::make_message(std::move(blob), epoch), nullptr);
   });
 }
 
@@ -387,11 +390,13 @@ void on_position(region_actor* self, uint16_t idx, uint64_t token,
                 caf::make_message(sync_atom::value, pos.epoch, pos.seq,
                                   st.placement.self))
       .then(
-          [self, idx, token](std::string& blob) {
+          [self, idx, token](std::string& blob, uint64_t epoch) {
             auto& st = self->state;
-            if (token == st.sync_token[idx] &&
-                st.roles[idx] == shard_role::syncing)
-              install(self, idx, token, blob);
+            if (token != st.sync_token[idx] ||
+                st.roles[idx] != shard_role::syncing)
+              return;
+            st.epochs[idx] = std::max(st.epochs[idx], epoch);
+            install(self, idx, token, blob);
           },
           [self, idx, token](caf::error& err) {
             auto& st = self->state;

@@ -45,6 +45,8 @@ section cache-get cache_vs_redis.sh get
 section cache-memory cache_vs_redis.sh memory
 # The local three-node cluster: GET through the owner vs through a non-owner.
 section cluster-hop cluster_hop.sh
+# Failover: SIGKILL of a primary to the first write of a key it owned.
+section failover failover_time.sh
 load_end=$(load_average)
 
 {
@@ -69,6 +71,8 @@ load_end=$(load_average)
   cat "$tmp/cache-memory.md"
   echo
   cat "$tmp/cluster-hop.md"
+  echo
+  cat "$tmp/failover.md"
 } >"$results_dir/latest.md.tmp"
 mv "$results_dir/latest.md.tmp" "$results_dir/latest.md"
 cat "$results_dir/latest.md"

@@ -155,6 +155,37 @@ TEST_F(clusterFailover, NoAcknowledgedPasteIsLostWhenANodeIsFrozenUnderLoad) {
   expect_all_served(c(), pastes, {0, 1, 2});
 }
 
+// The hand-over back to a returning node happens while clients write:
+// writes that reach the shard while it moves are stashed and served by
+// the new primary, or refused (never acknowledged and then lost).
+TEST_F(clusterFailover,
+       NoAcknowledgedPasteIsLostWhileAKilledNodeRejoinsUnderLoad) {
+  paste_writers load{c()};
+  std::this_thread::sleep_for(1s);
+  c().node(victim).kill9();
+  std::this_thread::sleep_for(2s);
+  auto restarted_at = std::chrono::steady_clock::now();
+  ASSERT_TRUE(c().node(victim).restart());
+  ASSERT_TRUE(c().wait_formed({0, 1, 2}, 20s));
+  std::this_thread::sleep_for(1s);
+  load.stop();
+  auto pastes = load.acked();
+  RecordProperty("acknowledged", std::to_string(pastes.size()));
+  EXPECT_GT(load.acked_since(restarted_at), 0u);
+  double moves = troupe_e2e::metric_value(
+      send(c().port(victim), "GET", "/metrics").body,
+      "troupe_shard_moves_total{service=\"pastebin\"}");
+  double handed = 0;
+  for (size_t i : survivors)
+    handed += troupe_e2e::metric_value(
+        send(c().port(i), "GET", "/metrics").body,
+        "troupe_shard_moves_total{service=\"pastebin\"}");
+  EXPECT_EQ(moves, 0) << "the returning node took its shards back by "
+                         "hand-over, not by take-over";
+  EXPECT_GT(handed, 0) << "the survivors counted no move";
+  expect_all_served(c(), pastes, {0, 1, 2});
+}
+
 // The killed node restarts on its data dir, catches up with what was
 // written while it was down, and takes its shards back. Proof that the
 // data came over: with both other nodes killed, it still serves the pastes

@@ -82,6 +82,7 @@ TEST_F(clusterMembership, EachNodeReportsTheStateOfTheShardsItIsPrimaryOf) {
         bool own = row["primary"] == c().name(i);
         EXPECT_EQ(row.value("state", "(none)"), own ? "up" : "(none)")
             << c().name(i) << " " << service << ": " << row.dump();
+        EXPECT_EQ(row["serving"], row["primary"]) << row.dump();
       }
   }
 }

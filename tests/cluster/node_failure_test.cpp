@@ -107,6 +107,19 @@ TEST_F(clusterKill9, BackupsServeTheKilledNodesPastesAfterTakingOver) {
     EXPECT_TRUE(served_within(c().port(via), victims_pastes_, fast))
         << "via " << c().name(via);
   expect_pastes_served(c().port(0), victims_pastes_); // with messages
+  // Both survivors name the backup as serving the victim's shards, and
+  // that backup reports them up.
+  for (size_t i : survivors) {
+    auto view = c().view(i);
+    for (const auto& row : view["shards"]["pastebin"]) {
+      if (row["primary"] != c().name(victim))
+        continue;
+      EXPECT_EQ(row["serving"], row["replicas"][0]) << row.dump();
+      bool runs_it = row["replicas"][0] == c().name(i);
+      EXPECT_EQ(row.value("state", "(none)"), runs_it ? "up" : "(none)")
+          << c().name(i) << ": " << row.dump();
+    }
+  }
   double moves = 0;
   for (size_t i : survivors)
     moves += troupe_e2e::metric_value(

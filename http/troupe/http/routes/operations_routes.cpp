@@ -49,9 +49,17 @@ json cluster_view(runtime::node& n) {
       json row{{"shard", i},
                {"primary", owners.front()},
                {"replicas",
-                std::vector<std::string>(owners.begin() + 1, owners.end())}};
-      if (owners.front() == cfg.self)
-        row["state"] = shard_state_name(status->states[i].load());
+                std::vector<std::string>(owners.begin() + 1, owners.end())},
+               {"serving", nullptr}};
+      // The acting primary: the first owner up (the backups take over).
+      for (const auto& name : owners)
+        if (const auto* m = view->find(name); m != nullptr && m->up) {
+          row["serving"] = name;
+          break;
+        }
+      auto state = status->states[i].load();
+      if (state != runtime::region_status::remote)
+        row["state"] = shard_state_name(state);
       rows.push_back(std::move(row));
     }
     shards[status->service] = std::move(rows);

@@ -185,6 +185,7 @@ caf::result<caf::message> persist_replica(region_actor* self, uint16_t idx,
                           std::to_string(entry.epoch) + ")");
   if (role == shard_role::primary) {
     step_down(self, idx, known);
+    st.epochs[idx] = entry.epoch; // its next epoch must be above this one
     return unavailable(st, idx, "is catching up on " + st.placement.self);
   }
   st.epochs[idx] = entry.epoch;

@@ -228,6 +228,34 @@ std::vector<journal_entry> store::read_journal(uint16_t shard,
   return result;
 }
 
+std::optional<std::string> store::read_entity(uint16_t shard,
+                                              std::string_view key) const {
+  lmdb_txn txn{*env_, lmdb_txn::mode::read};
+  std::optional<std::string> result;
+  if (auto bytes = txn.get_view(snap_, snap_key(shard, key)))
+    result.emplace(*bytes);
+  auto snapshot_seq = read_meta(txn, shard).snapshot_seq;
+  txn.for_each(
+      journal_, shard_key(shard),
+      [&](std::string_view jkey, std::string_view val) {
+        journal_entry entry;
+        if (jkey.size() != journal_key_size ||
+            read_be(jkey.substr(2)) <= snapshot_seq || !decode(val, entry))
+          return true;
+        for (auto& op : entry.ops) {
+          if (op.key != key)
+            continue;
+          if (op.kind == journal_op::put)
+            result = std::move(op.value);
+          else
+            result.reset();
+        }
+        return true;
+      },
+      journal_key(shard, snapshot_seq + 1));
+  return result;
+}
+
 log_position store::position(uint16_t shard) const {
   lmdb_txn txn{*env_, lmdb_txn::mode::read};
   auto meta = read_meta(txn, shard);

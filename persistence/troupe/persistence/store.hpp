@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <utility>
 #include <vector>
@@ -139,6 +141,12 @@ public:
 
   /// The snapshot seq recorded for `shard` (0 if never compacted).
   uint64_t snapshot_seq(uint16_t shard) const;
+
+  /// The current value of entity `key` in `shard` (snapshot, then every
+  /// journal entry after it; nullopt if never written or erased). Walks
+  /// the shard's journal: O(entries since the last compaction).
+  std::optional<std::string> read_entity(uint16_t shard,
+                                         std::string_view key) const;
 
   /// The position of the last entry of `shard` (journal or snapshot).
   log_position position(uint16_t shard) const;

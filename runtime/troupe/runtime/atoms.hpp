@@ -60,6 +60,10 @@ using synced_atom = caf::atom_constant<caf::atom("synced")>;
 using offer_atom = caf::atom_constant<caf::atom("offer")>;
 /// `(hop, msg)`: a routed message that must not be routed again.
 using hop_atom = caf::atom_constant<caf::atom("hop")>;
+/// `(entity, key, msg)`: `msg` for the entity `key` (runtime/entity.hpp).
+using entity_atom = caf::atom_constant<caf::atom("entity")>;
+/// An entity's stored state was read (entity shards).
+using activate_atom = caf::atom_constant<caf::atom("activate")>;
 /// Internal timers of the region.
 using grace_atom = caf::atom_constant<caf::atom("grace")>;
 

@@ -25,7 +25,8 @@ endforeach()
 foreach(layer cluster-config persistence runtime actors http)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${layer}/troupe
           DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
-          FILES_MATCHING PATTERN "*.hpp")
+          FILES_MATCHING PATTERN "*.hpp"
+          PATTERN "region_state.hpp" EXCLUDE) # internal to the region actor
 endforeach()
 
 set(troupe_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/troupe)

@@ -78,6 +78,10 @@ void handle(caf::event_based_actor* self, entity_shard& sh,
   case entity_access::write:
     break;
   }
+  if (!sh.ops->durable) {
+    rp.deliver(sh.ops->apply(slot.state.get(), msg));
+    return;
+  }
   auto next = sh.ops->copy(slot.state.get());
   auto reply = sh.ops->apply(next.get(), msg);
   std::vector<persistence::journal_op> ops{
@@ -136,8 +140,12 @@ void on_message(caf::event_based_actor* self, entity_shard& sh,
     return;
   }
   i->second.push_back(held_message{std::move(rp), std::move(msg)});
-  if (fresh)
+  if (!fresh)
+    return;
+  if (sh.ops->durable)
     activate(self, sh, key);
+  else
+    on_activated(self, sh, key, false, {});
 }
 
 void passivate_idle(entity_shard& sh) {
@@ -227,6 +235,7 @@ caf::actor start_entities(node& n, entity_ops_ptr ops) {
     return msg.match_elements<entity_atom, std::string, caf::message>() &&
            ops->access(msg.get_as<caf::message>(2)) == entity_access::write;
   };
+  spec.replicated = ops->durable;
   spec.shard = [ops](caf::event_based_actor* self, shard_context ctx) {
     return entity_shard_actor(self, std::move(ctx), ops);
   };

@@ -57,6 +57,8 @@ struct entity_ops {
   std::string name;
   size_t shards = 16;
   std::chrono::milliseconds passivate_after{0};
+  /// False: state lives in memory only (no journal, no replication).
+  bool durable = true;
   /// Whether a handler takes `msg`, and whether it writes.
   std::function<entity_access(const caf::message& msg)> access;
   /// Decodes stored bytes (nullptr: a key never written gets a default
@@ -99,6 +101,22 @@ caf::message invoke(F& f, State& state, caf::message& msg, std::tuple<Ts...>*,
 }
 
 } // namespace detail
+
+/// Turns an entity key into the string the runtime routes and stores by:
+/// strings as they are, integers in decimal. Overload it (in namespace
+/// troupe::runtime) for key types of your own.
+inline std::string entity_key(std::string key) {
+  return key;
+}
+
+inline std::string entity_key(const char* key) {
+  return key;
+}
+
+template <class Int, class = std::enable_if_t<std::is_integral_v<Int>>>
+std::string entity_key(Int key) {
+  return std::to_string(key);
+}
 
 /// The declaration of an entity type whose state is `State`: default
 /// constructible, copyable and msgpack-encodable (`MSGPACK_DEFINE_MAP`).
@@ -168,6 +186,17 @@ public:
     return *this;
   }
 
+  /// True (default): every write is journaled with the node's durability
+  /// level (`persistence.durability`: sync, group or async) and replicated
+  /// to the shard's backups; passivated entities come back with their
+  /// state. False: state lives in memory only: it is lost when the entity
+  /// is passivated, its shard crashes or the node stops, and a shard that
+  /// moves to another node starts empty (like the built-in cache).
+  entity_type& durable(bool yes) {
+    ops_->durable = yes;
+    return *this;
+  }
+
   /// The type-erased form `declare` starts (used once).
   detail::entity_ops_ptr build() {
     auto handlers = std::make_shared<std::vector<handler>>(handlers_);
@@ -205,11 +234,12 @@ struct entity_ref {
   /// The region of the entity type on this node.
   caf::actor region;
 
-  /// The message that reaches the entity `key` with `xs...`: send or
-  /// request it to `region`.
-  template <class... Ts>
-  static caf::message envelope(std::string key, Ts&&... xs) {
-    return caf::make_message(entity_atom::value, std::move(key),
+  /// The message that reaches the entity `key` (any type `entity_key`
+  /// takes) with `xs...`: send or request it to `region`.
+  template <class Key, class... Ts>
+  static caf::message envelope(Key&& key, Ts&&... xs) {
+    return caf::make_message(entity_atom::value,
+                             entity_key(std::forward<Key>(key)),
                              caf::make_message(std::forward<Ts>(xs)...));
   }
 };
@@ -224,14 +254,14 @@ entity_ref<State> declare(node& n, entity_type<State> type) {
 /// an error (`unavailable`, `overloaded`, a timeout). Blocks the calling
 /// thread: for `main` and tests, never inside an actor (use
 /// `self->request(ref.region, timeout, ref.envelope(key, xs...))` there).
-template <class R, class State, class... Ts>
-caf::expected<R> ask(node& n, const entity_ref<State>& ref, std::string key,
+template <class R, class State, class Key, class... Ts>
+caf::expected<R> ask(node& n, const entity_ref<State>& ref, Key&& key,
                      Ts&&... xs) {
   caf::scoped_actor self{n.system()};
   caf::expected<R> result{caf::sec::none};
-  self->request(
-          ref.region, n.config().http.request_timeout,
-          entity_ref<State>::envelope(std::move(key), std::forward<Ts>(xs)...))
+  self->request(ref.region, n.config().http.request_timeout,
+                entity_ref<State>::envelope(std::forward<Key>(key),
+                                            std::forward<Ts>(xs)...))
       .receive([&](R& x) { result = std::move(x); },
                [&](caf::error& err) { result = std::move(err); });
   return result;

@@ -9,6 +9,8 @@
 #include <thread>
 
 #include "test_node.hpp"
+#include "troupe/persistence/group_committer.hpp"
+#include "troupe/persistence/store.hpp"
 #include "troupe/runtime/errors.hpp"
 #include "troupe/runtime/shard_map.hpp"
 
@@ -147,4 +149,31 @@ TEST_F(runtimeEntity, AMessageWithoutAHandlerIsRefused) {
   EXPECT_EQ(r.error().code(),
             static_cast<uint8_t>(runtime::errc::invalid_argument));
   EXPECT_EQ(get("x"), 0);
+}
+
+TEST_F(runtimeEntity, IntegerKeysAddressTheEntityOfTheirDecimalString) {
+  auto r = runtime::ask<int64_t>(*node_, ref_, 42, add_atom::value, int64_t{3});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(get("42"), 3);
+}
+
+TEST_F(runtimeEntity, MemoryOnlyEntitiesWriteNothingAndForgetWhenPassivated) {
+  auto mem = runtime::declare(
+      *node_,
+      runtime::entity_type<counter>{"scratch"}
+          .on([](counter& c, add_atom, int64_t by) { return c.value += by; })
+          .durable(false)
+          .shards(1)
+          .passivate_after(100ms));
+  auto add_mem = [&] {
+    auto r =
+        runtime::ask<int64_t>(*node_, mem, "m", add_atom::value, int64_t{1});
+    return r ? *r : -1;
+  };
+  EXPECT_EQ(add_mem(), 1);
+  EXPECT_EQ(add_mem(), 2);
+  node_->committer().flush();
+  EXPECT_EQ(node_->store("scratch").position(0).seq, 0u);
+  std::this_thread::sleep_for(400ms); // passivated: its state is gone
+  EXPECT_EQ(add_mem(), 1);
 }

@@ -403,9 +403,11 @@ void on_position(region_actor* self, uint16_t idx, uint64_t token,
             if (token != st.sync_token[idx] ||
                 st.roles[idx] != shard_role::syncing)
               return;
-            log::warning("failover", st.spec.service, "/", idx,
-                         ": catching up from ", st.sync_from[idx], " failed (",
-                         caf::to_string(err), "); retrying");
+            // Info only: at start the other node's service may not run yet;
+            // a sync that never succeeds keeps the node not ready.
+            log::info("failover", st.spec.service, "/", idx,
+                      ": catching up from ", st.sync_from[idx], " failed (",
+                      caf::to_string(err), "); retrying");
             self->delayed_send(self,
                                st.base.config->membership.heartbeat_interval,
                                sync_atom::value, idx);

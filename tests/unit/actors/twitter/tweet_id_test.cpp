@@ -10,8 +10,6 @@ using namespace troupe::twitter;
 
 namespace {
 
-constexpr uint64_t t0 =
-    1346805435000; // 2012-09-05T00:37:15Z... before the epoch
 constexpr uint64_t t1 = 1764547200123; // 2025-12-01T00:00:00.123Z
 
 } // namespace

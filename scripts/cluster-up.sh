@@ -4,8 +4,9 @@
 # (TROUPE_BIN=path runs that binary instead of building), then starts every
 # node of the config with its log and pid file in its data dir
 # (./data/local-3/nN/troupe.{log,pid}), waits until each /readyz is 200
-# (READY_TIMEOUT=30 seconds) and prints the URLs. scripts/cluster-down.sh
-# stops it.
+# (READY_TIMEOUT=30 seconds) and prints the URLs. Nodes already running are
+# left alone, so after `kill -9` of one node this starts just that node
+# again. scripts/cluster-down.sh stops the cluster.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 config=cluster-config/local-3.toml
@@ -18,7 +19,14 @@ fi
 bin=${TROUPE_BIN:-build/release/app/troupe}
 
 # running PIDFILE: the pid file names a live troupe process (not a reused pid)
-running() { [[ -f $1 && $(cat "/proc/$(<"$1")/comm" 2>/dev/null) == troupe ]]; }
+# (a killed one not yet reaped by its parent is a zombie: not running)
+running() {
+  [[ -f $1 ]] || return 1
+  local pid
+  pid=$(<"$1")
+  [[ $(cat "/proc/$pid/comm" 2>/dev/null) == troupe ]] &&
+    ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null
+}
 
 # "name http data_dir" of every [[nodes]] entry
 mapfile -t nodes < <(awk -F'"' '/^\[/ && n { print n, h, d; n = "" }
@@ -27,16 +35,14 @@ mapfile -t nodes < <(awk -F'"' '/^\[/ && n { print n, h, d; n = "" }
 
 for node in "${nodes[@]}"; do
   read -r name _ dir <<<"$node"
+  # A node still running stays as it is: after `kill -9` of one node this
+  # starts just that one again (it catches up from the others).
   if running "$dir/troupe.pid"; then
-    echo "cluster-up: $name is already running (pid $(<"$dir/troupe.pid")); scripts/cluster-down.sh stops it" >&2
-    exit 1
+    echo "cluster-up: $name is already running (pid $(<"$dir/troupe.pid"))" >&2
+    continue
   fi
-done
-
-for node in "${nodes[@]}"; do
-  read -r name _ dir <<<"$node"
   mkdir -p "$dir"
-  nohup "$bin" run --config "$config" --node "$name" </dev/null >"$dir/troupe.log" 2>&1 &
+  nohup "$bin" run --config "$config" --node "$name" </dev/null >>"$dir/troupe.log" 2>&1 &
   echo $! >"$dir/troupe.pid"
 done
 
@@ -54,7 +60,7 @@ for node in "${nodes[@]}"; do
     read -r _ _ odir <<<"$other"
     tail -n 15 "$odir/troupe.log" | sed "s|^|$odir/troupe.log: |" >&2
   done
-  scripts/cluster-down.sh
+  echo "cluster-up: stop the cluster with scripts/cluster-down.sh" >&2
   exit 1
 done
 

@@ -11,10 +11,6 @@
 #include <memory>
 #include <thread>
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include "test_node.hpp"
 #include "troupe/runtime/membership.hpp"
 #include "troupe/runtime/shard_map.hpp"
@@ -34,36 +30,14 @@ struct tally {
 
 constexpr size_t shards = 8;
 
-uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 class runtimeEntityCluster : public ::testing::Test {
 protected:
   void SetUp() override {
-    auto cfg = test::test_node::small_config();
-    cfg.replication_factor = 2;
-    cfg.membership.heartbeat_interval = 50ms;
-    cfg.membership.failure_timeout = 500ms;
-    auto proto = cfg.nodes.front();
-    cfg.nodes.clear();
-    for (const char* name : {"n1", "n2", "n3"}) {
+    for (int i = 0; i < 3; ++i) {
       char tmpl[] = "/tmp/troupe-unit-XXXXXX";
       dirs_.emplace_back(::mkdtemp(tmpl));
-      auto entry = proto;
-      entry.name = name;
-      entry.actor = config::endpoint{"127.0.0.1", free_port()};
-      entry.data_dir = dirs_.back();
-      cfg.nodes.push_back(entry);
     }
+    auto cfg = test::three_node_config(dirs_);
     for (const auto& entry : cfg.nodes) {
       auto own = cfg;
       own.self = entry.name;

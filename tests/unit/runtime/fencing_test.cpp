@@ -6,10 +6,6 @@
 
 #include <gtest/gtest.h>
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <caf/all.hpp>
 
 #include "test_node.hpp"
@@ -24,37 +20,6 @@ using namespace troupe;
 using namespace std::chrono_literals;
 
 namespace {
-
-/// A loopback port that is free now.
-uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-config::node_config three_node_config() {
-  auto cfg = test::test_node::small_config();
-  cfg.self = "n1";
-  cfg.replication_factor = 2;
-  cfg.membership.heartbeat_interval = 50ms;
-  cfg.membership.failure_timeout = 200ms;
-  auto first = cfg.nodes.front();
-  cfg.nodes.clear();
-  for (const char* name : {"n1", "n2", "n3"}) {
-    auto entry = first;
-    entry.name = name;
-    entry.actor = config::endpoint{"127.0.0.1", free_port()};
-    entry.http = config::endpoint{"127.0.0.1", free_port()};
-    cfg.nodes.push_back(entry);
-  }
-  return cfg;
-}
 
 caf::behavior idle_shard(caf::event_based_actor* self,
                          runtime::shard_context ctx) {
@@ -110,7 +75,7 @@ protected:
     return res ? 0 : res.error().code();
   }
 
-  test::test_node node_{three_node_config()};
+  test::test_node node_{test::three_node_config()};
   caf::actor region_;
   runtime::region_status_ptr status_;
   int primary_ = -1;

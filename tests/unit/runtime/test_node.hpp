@@ -4,6 +4,11 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <caf/scoped_actor.hpp>
 
@@ -63,6 +68,44 @@ private:
   config::node_config cfg_;
   std::unique_ptr<runtime::node> node_;
 };
+
+/// A loopback TCP port that is free now.
+inline uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+/// `small_config()` for nodes n1, n2, n3 on free loopback ports, with
+/// replication factor 2 and quick membership timers; `self` is n1 and each
+/// node's data dir is `dirs[i]` (if given).
+inline config::node_config
+three_node_config(const std::vector<std::string>& dirs = {}) {
+  using namespace std::chrono_literals;
+  auto cfg = test_node::small_config();
+  cfg.self = "n1";
+  cfg.replication_factor = 2;
+  cfg.membership.heartbeat_interval = 50ms;
+  cfg.membership.failure_timeout = 500ms;
+  auto proto = cfg.nodes.front();
+  cfg.nodes.clear();
+  for (const char* name : {"n1", "n2", "n3"}) {
+    auto entry = proto;
+    entry.name = name;
+    entry.actor = config::endpoint{"127.0.0.1", free_port()};
+    entry.http = config::endpoint{"127.0.0.1", free_port()};
+    if (cfg.nodes.size() < dirs.size())
+      entry.data_dir = dirs[cfg.nodes.size()];
+    cfg.nodes.push_back(entry);
+  }
+  return cfg;
+}
 
 /// Sends a request from a blocking helper actor and waits for the reply
 /// (tests only: never block on a hot path, see CAF-NOTES).

@@ -4,18 +4,8 @@
 # period (GRACE=20 seconds), then removes the pid files. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-config=cluster-config/local-3.toml
+source scripts/cluster-lib.sh
 grace=${GRACE:-20} # seconds
-
-# running PIDFILE: the pid file names a live troupe process (not a reused pid)
-# (a killed one not yet reaped by its parent is a zombie: not running)
-running() {
-  [[ -f $1 ]] || return 1
-  local pid
-  pid=$(<"$1")
-  [[ $(cat "/proc/$pid/comm" 2>/dev/null) == troupe ]] &&
-    ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null
-}
 
 mapfile -t pidfiles < <(awk -F'"' '/^data_dir *=/ { print $2 "/troupe.pid" }' "$config")
 for f in "${pidfiles[@]}"; do

@@ -9,7 +9,7 @@
 # again. scripts/cluster-down.sh stops the cluster.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-config=cluster-config/local-3.toml
+source scripts/cluster-lib.sh
 timeout=${READY_TIMEOUT:-30}
 
 if [[ -z ${TROUPE_BIN:-} ]]; then
@@ -17,16 +17,6 @@ if [[ -z ${TROUPE_BIN:-} ]]; then
   scripts/build.sh release
 fi
 bin=${TROUPE_BIN:-build/release/app/troupe}
-
-# running PIDFILE: the pid file names a live troupe process (not a reused pid)
-# (a killed one not yet reaped by its parent is a zombie: not running)
-running() {
-  [[ -f $1 ]] || return 1
-  local pid
-  pid=$(<"$1")
-  [[ $(cat "/proc/$pid/comm" 2>/dev/null) == troupe ]] &&
-    ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null
-}
 
 # "name http data_dir" of every [[nodes]] entry
 mapfile -t nodes < <(awk -F'"' '/^\[/ && n { print n, h, d; n = "" }

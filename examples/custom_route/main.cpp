@@ -7,6 +7,7 @@
 // plus troupe's /healthz, /readyz and /metrics. Runs until SIGINT/SIGTERM.
 //
 //   custom_route DATA_DIR [PORT]      (default port 8090, on 127.0.0.1)
+#include <climits>
 #include <csignal>
 #include <cstdint>
 #include <iostream>
@@ -38,6 +39,16 @@ nlohmann::json counter_json(const std::string& key, int64_t& value) {
   return nlohmann::json{{"key", key}, {"value", value}};
 }
 
+/// The largest step one request may add or subtract.
+constexpr int64_t max_step = 1000000;
+
+/// Adds `by` to the counter, saturating instead of overflowing.
+int64_t add_to(counter& c, int64_t by) {
+  if (__builtin_add_overflow(c.value, by, &c.value))
+    c.value = by > 0 ? INT64_MAX : INT64_MIN;
+  return c.value;
+}
+
 /// `{"key": non-empty string, "by": integer?}` -> (key, (add, by)).
 std::optional<http::entity_call> increment_call(http::request_context& ctx) {
   auto body = http::parse_json_object(ctx.body());
@@ -53,8 +64,15 @@ std::optional<http::entity_call> increment_call(http::request_context& ctx) {
   }
   int64_t by = 1;
   if (auto i = body->find("by"); i != body->end()) {
-    if (!i->is_number_integer()) {
-      ctx.respond_error(400, "invalid_argument", "\"by\" must be an integer");
+    // (nlohmann compares unsigned with signed after a cast: check apart)
+    bool in_range = i->is_number_unsigned()
+                        ? i->get<uint64_t>() <= static_cast<uint64_t>(max_step)
+                        : i->is_number_integer() &&
+                              i->get<int64_t>() >= -max_step &&
+                              i->get<int64_t>() <= max_step;
+    if (!in_range) {
+      ctx.respond_error(400, "invalid_argument",
+                        "\"by\" must be an integer from -1000000 to 1000000");
       return std::nullopt;
     }
     by = i->get<int64_t>();
@@ -85,8 +103,11 @@ int wait_for_signal() {
 } // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::cerr << "usage: custom_route DATA_DIR [PORT]\n";
+  char* end = nullptr;
+  auto port = argc > 2 ? std::strtoul(argv[2], &end, 10) : 8090;
+  if (argc < 2 || argc > 3 || (argc > 2 && (*end != '\0' || port > 65535))) {
+    std::cerr << "usage: custom_route DATA_DIR [PORT]   (PORT 0..65535, "
+                 "default 8090; 0 picks a free one)\n";
     return 2;
   }
   // Only this thread takes SIGINT/SIGTERM (threads started later inherit).
@@ -97,8 +118,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   auto cfg = troupe::config::default_config();
   cfg.nodes.front().data_dir = argv[1];
-  cfg.nodes.front().http.port =
-      static_cast<uint16_t>(argc > 2 ? std::stoi(argv[2]) : 8090);
+  cfg.nodes.front().http.port = static_cast<uint16_t>(port);
   cfg.persistence.map_size_mb = 64;
   troupe::runtime::node node{cfg};
   if (auto err = node.start(); !err.empty()) {
@@ -108,7 +128,7 @@ int main(int argc, char** argv) {
   auto counters = troupe::runtime::declare(
       node,
       troupe::runtime::entity_type<counter>{"counter"}
-          .on([](counter& c, add_atom, int64_t by) { return c.value += by; })
+          .on([](counter& c, add_atom, int64_t by) { return add_to(c, by); })
           .on([](const counter& c, get_atom) { return c.value; }));
   http::router routes;
   http::routes::add_operations(routes,

@@ -63,6 +63,7 @@ expect "increment" "$(post '{"key":"visits"}')" '200 {"key":"visits","value":1}'
 expect "increment by 4" "$(post '{"key":"visits","by":4}')" '200 {"key":"visits","value":5}'
 expect "bad JSON" "$(post '{"key":' | cut -c1-3)" '400'
 expect "by not an integer" "$(post '{"key":"visits","by":"x"}' | cut -c1-3)" '400'
+expect "by too large" "$(post '{"key":"visits","by":18446744073709551615}' | cut -c1-3)" '400'
 stop_route
 start_route
 expect "value after restart" "$(curl -sS "$route_url/counter/api/v1/value?key=visits")" '{"key":"visits","value":5}'

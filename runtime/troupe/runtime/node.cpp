@@ -120,10 +120,8 @@ caf::actor node::start_region(region_spec spec) {
   auto name = spec.service;
   status->members = members_;
   if (members_)
-    for (uint16_t i = 0; i < spec.shards; ++i) {
+    for (uint16_t i = 0; i < spec.shards; ++i)
       status->owners.push_back(placement_.owners(spec.service, i));
-      status->primaries.push_back(status->owners.back().front());
-    }
   region_placement where{cfg_.self, &placement_, members_};
   auto handle = spawn_region(*system_, std::move(spec), std::move(base), status,
                              std::move(where));

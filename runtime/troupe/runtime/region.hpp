@@ -57,10 +57,9 @@ struct region_status {
   std::atomic<uint64_t> restarts{0};
   /// The cluster's membership (unset on a single node).
   membership_status_ptr members;
-  /// The preferred primary of every shard (set with `members`): the node
-  /// that serves it whenever it is up and caught up.
-  std::vector<std::string> primaries;
-  /// The owners of every shard in rank order (set with `members`).
+  /// The owners of every shard in rank order (set with `members`): the
+  /// first is the preferred primary, which serves the shard whenever it is
+  /// up and caught up.
   std::vector<std::vector<std::string>> owners;
 
   /// Returns whether an owner of `key`'s shard is up (always on a single

@@ -296,12 +296,20 @@ std::string create_paste(uint16_t port, const std::string& contents) {
 
 std::vector<paste> create_pastes(cluster& c, size_t count,
                                  const std::string& tag) {
+  std::vector<size_t> all(c.size());
+  for (size_t i = 0; i < all.size(); ++i)
+    all[i] = i;
+  return create_pastes_via(c, all, count, tag);
+}
+
+std::vector<paste> create_pastes_via(cluster& c, const std::vector<size_t>& via,
+                                     size_t count, const std::string& tag) {
   std::vector<paste> out;
   for (size_t k = 0; k < count; ++k) {
-    auto via = k % c.size();
-    auto contents = tag + " #" + std::to_string(k) + " via " + c.name(via) +
+    auto node = via[k % via.size()];
+    auto contents = tag + " #" + std::to_string(k) + " via " + c.name(node) +
                     " \xC3\xA9\xE4\xB8\xAD";
-    auto link = create_paste(c.port(via), contents);
+    auto link = create_paste(c.port(node), contents);
     if (!link.empty())
       out.push_back(paste{link, contents});
   }

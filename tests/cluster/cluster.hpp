@@ -196,6 +196,9 @@ std::string create_paste(uint16_t port, const std::string& contents);
 /// through the nodes in turn.
 std::vector<paste> create_pastes(cluster& c, size_t count,
                                  const std::string& tag);
+/// The same through the nodes of `via` in turn (e.g. only the survivors).
+std::vector<paste> create_pastes_via(cluster& c, const std::vector<size_t>& via,
+                                     size_t count, const std::string& tag);
 http_response get_paste(uint16_t port, const std::string& shortlink);
 /// The pastes whose shard has node `owner` as primary (or not, with
 /// `owned = false`).

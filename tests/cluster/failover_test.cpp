@@ -101,20 +101,6 @@ void expect_all_served(cluster& c, const std::vector<paste>& pastes,
   }
 }
 
-/// Creates `count` pastes through the nodes of `via` in turn.
-std::vector<paste> create_via(cluster& c, const std::vector<size_t>& via,
-                              size_t count, const std::string& tag) {
-  std::vector<paste> out;
-  for (size_t k = 0; k < count; ++k) {
-    auto node = via[k % via.size()];
-    auto contents = tag + " #" + std::to_string(k);
-    auto link = create_paste(c.port(node), contents);
-    if (!link.empty())
-      out.push_back(paste{link, contents});
-  }
-  return out;
-}
-
 class clusterFailover : public fresh_cluster_test {};
 
 } // namespace
@@ -198,9 +184,9 @@ TEST_F(clusterFailover, ReturningNodeCatchesUpBeforeServingItsShards) {
   std::vector<paste> written;
   ASSERT_TRUE(eventually(
       [&] {
-        auto more =
-            create_via(c(), survivors, 2,
-                       "while n3 is down " + std::to_string(written.size()));
+        auto more = create_pastes_via(c(), survivors, 2,
+                                      "while n3 is down " +
+                                          std::to_string(written.size()));
         written.insert(written.end(), more.begin(), more.end());
         return owned_by(c(), written, victim).size() >= 10;
       },
@@ -229,7 +215,7 @@ TEST_F(clusterFailover,
   c().node(victim).kill9();
   ASSERT_TRUE(c().wait_seen(survivors, victim, "down",
                             std::chrono::steady_clock::now() + 10s));
-  auto written = create_via(c(), survivors, 40, "while n3 is down");
+  auto written = create_pastes_via(c(), survivors, 40, "while n3 is down");
   ASSERT_EQ(written.size(), 40u);
   ASSERT_TRUE(c().node(victim).restart());
   ASSERT_TRUE(c().wait_formed({0, 1, 2}, 20s));
@@ -256,7 +242,7 @@ TEST_F(clusterFailover,
                             std::chrono::steady_clock::now() + 10s));
   ASSERT_TRUE(c().node(first).restart());
   ASSERT_TRUE(c().wait_formed({0, 1, 2}, 20s));
-  auto written = create_via(c(), {0, 1, 2}, 60, "after n1 returned");
+  auto written = create_pastes_via(c(), {0, 1, 2}, 60, "after n1 returned");
   ASSERT_EQ(written.size(), 60u);
   EXPECT_FALSE(owned_by(c(), written, first).empty());
   expect_all_served(c(), written, {0, 1, 2});

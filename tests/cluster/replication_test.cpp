@@ -53,3 +53,22 @@ TEST_F(clusterReplication, AcknowledgedPastesAreOnTheirBackupsDisk) {
   }
   EXPECT_EQ(checked, pastes.size()); // replication factor 2: one backup each
 }
+
+// The replication lag and the backups' work show in /metrics: entries in
+// flight to backups drain to 0 once the writes are acknowledged, and every
+// backup counts the entries it persisted.
+TEST_F(clusterReplication, MetricsShowReplicationLagAndReplicaEntries) {
+  auto pastes = create_pastes(c(), 30, "metered");
+  ASSERT_EQ(pastes.size(), 30u);
+  double replicated = 0;
+  for (size_t i = 0; i < c().size(); ++i) {
+    auto text = send(c().port(i), "GET", "/metrics").body;
+    EXPECT_EQ(troupe_e2e::metric_value(
+                  text, "troupe_replication_pending{service=\"pastebin\"}"),
+              0)
+        << c().name(i) << ": acknowledged sync writes left entries pending";
+    replicated += troupe_e2e::metric_value(
+        text, "troupe_replica_entries{service=\"pastebin\"}");
+  }
+  EXPECT_GE(replicated, 30) << "each create reaches one backup (RF 2)";
+}

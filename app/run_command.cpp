@@ -9,6 +9,7 @@
 #include "troupe/http/server.hpp"
 #include "troupe/log.hpp"
 #include "troupe/pastebin/service.hpp"
+#include "troupe/twitter/service.hpp"
 #include "troupe/runtime/node.hpp"
 #include "troupe/services.hpp"
 
@@ -47,10 +48,12 @@ int run_node(const run_options& opts) {
   // Services, then the routes that reach them.
   auto pastebin = pastebin::start(node);
   auto cache = cache::start(node);
+  auto twitter = twitter::start(node);
   http::router routes;
   http::routes::add_operations(routes, node);
   http::routes::add_pastebin(routes, pastebin, cfg);
   http::routes::add_cache(routes, cache, cfg);
+  http::routes::add_twitter(routes, twitter);
   http::server edge{node.system(), cfg.http, routes, node.metrics()};
   const auto& ep = cfg.self_entry().http;
   if (auto err = edge.start(ep.host, ep.port); !err.empty()) {

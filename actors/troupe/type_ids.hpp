@@ -6,6 +6,7 @@
 
 #include "troupe/cache/messages.hpp"
 #include "troupe/pastebin/messages.hpp"
+#include "troupe/twitter/messages.hpp"
 
 /// The type-ID block of every message type troupe's services send. Each
 /// process registers it with `add_message_types<caf::id_block::troupe>()`
@@ -19,5 +20,10 @@ CAF_ADD_TYPE_ID(troupe, (troupe::pastebin::stats_row))
 CAF_ADD_TYPE_ID(troupe, (std::vector<troupe::pastebin::stats_row>))
 
 CAF_ADD_TYPE_ID(troupe, (troupe::cache::cache_stats))
+
+CAF_ADD_TYPE_ID(troupe, (troupe::twitter::tweet))
+CAF_ADD_TYPE_ID(troupe, (std::vector<troupe::twitter::tweet>))
+CAF_ADD_TYPE_ID(troupe, (troupe::twitter::notification))
+CAF_ADD_TYPE_ID(troupe, (std::vector<troupe::twitter::notification>))
 
 CAF_END_TYPE_ID_BLOCK(troupe)

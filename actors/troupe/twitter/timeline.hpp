@@ -42,6 +42,13 @@ public:
   /// Removes every entry of `author`; returns how many.
   size_t remove_author(uint32_t author);
 
+  /// Calls `f(entry)` for every entry, oldest first.
+  template <class F>
+  void for_each(F f) const {
+    for (size_t i = 0; i < size_; ++i)
+      f(at(i));
+  }
+
   size_t size() const noexcept { return size_; }
   size_t capacity() const noexcept { return capacity_; }
   /// Bytes of the entry array (what the timeline costs beyond the object).

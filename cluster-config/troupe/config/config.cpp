@@ -109,6 +109,12 @@ std::string validate(const node_config& cfg, const std::string& origin) {
     return fail("cache.max_value_bytes",
                 "must not exceed http.max_body_bytes (" +
                     std::to_string(cfg.http.max_body_bytes) + ")");
+  if (cfg.twitter.shards < 1 || cfg.twitter.shards > 65535)
+    return fail("twitter.shards", "must be between 1 and 65535");
+  if (cfg.twitter.home_timeline_size > 100000)
+    return fail("twitter.home_timeline_size", "must be at most 100000");
+  if (cfg.twitter.notifications_per_user > 10000)
+    return fail("twitter.notifications_per_user", "must be at most 10000");
   if (cfg.persistence.max_queue < 1)
     return fail("persistence.max_queue", "must be positive");
   return {};

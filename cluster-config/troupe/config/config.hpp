@@ -109,6 +109,27 @@ struct cache_settings {
   std::chrono::milliseconds snapshot_interval{300000};
 };
 
+/// Settings of the Twitter-style timelines and search.
+struct twitter_settings {
+  size_t shards = 64;
+  /// Entries a home timeline keeps (the newest).
+  size_t home_timeline_size = 800;
+  /// Fan-out skips followers not active within this many days; their home
+  /// timelines are dropped and rebuilt on their next read.
+  size_t active_days = 30;
+  /// Authors with more followers are not fanned out: their tweets are
+  /// merged into home timelines at read time.
+  size_t fanout_limit = 10000;
+  /// A search shard slower than this makes the reply partial.
+  std::chrono::milliseconds search_timeout{1000};
+  /// Notifications kept per user (the newest).
+  size_t notifications_per_user = 100;
+  /// People one user may follow.
+  size_t max_followees = 5000;
+  /// Fan-out jobs (tweets) queued on a node beyond which posts get 429.
+  size_t fanout_queue = 100000;
+};
+
 /// The whole configuration of one node and the cluster it belongs to.
 struct node_config {
   std::string cluster = "troupe";
@@ -122,6 +143,7 @@ struct node_config {
   membership_settings membership;
   pastebin_settings pastebin;
   cache_settings cache;
+  twitter_settings twitter;
 
   /// Returns the entry of this node.
   const node_entry& self_entry() const;

@@ -154,6 +154,7 @@ table_spec root_spec(node_config& cfg) {
   auto& pb = cfg.pastebin;
   auto& c = cfg.cache;
   auto& m = cfg.membership;
+  auto& tw = cfg.twitter;
   return {
       {"cluster", string_field(cfg.cluster)},
       {"self", string_field(cfg.self)},
@@ -209,6 +210,17 @@ table_spec root_spec(node_config& cfg) {
                 {"snapshot", bool_field(c.snapshot)},
                 {"snapshot_interval_ms", millis_field(c.snapshot_interval, 1)}},
                "cache")},
+      {"twitter",
+       section({{"shards", integer_field(tw.shards, 1)},
+                {"home_timeline_size", integer_field(tw.home_timeline_size, 1)},
+                {"active_days", integer_field(tw.active_days, 1)},
+                {"fanout_limit", integer_field(tw.fanout_limit, 0)},
+                {"search_timeout_ms", millis_field(tw.search_timeout, 1)},
+                {"notifications_per_user",
+                 integer_field(tw.notifications_per_user, 1)},
+                {"max_followees", integer_field(tw.max_followees, 1)},
+                {"fanout_queue", integer_field(tw.fanout_queue, 1)}},
+               "twitter")},
   };
 }
 

@@ -61,6 +61,7 @@ uint64_t cluster_config_hash(const config::node_config& cfg) {
   text += "|rf=" + std::to_string(cfg.replication_factor);
   text += "|pastebin.shards=" + std::to_string(cfg.pastebin.shards);
   text += "|cache.shards=" + std::to_string(cfg.cache.shards);
+  text += "|twitter.shards=" + std::to_string(cfg.twitter.shards);
   return XXH64(text.data(), text.size(), 0);
 }
 

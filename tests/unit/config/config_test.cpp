@@ -46,6 +46,15 @@ TEST(config, shipped_single_toml_equals_the_embedded_default) {
   EXPECT_EQ(cfg.cache.sweep_buckets_per_tick, def.cache.sweep_buckets_per_tick);
   EXPECT_EQ(cfg.cache.snapshot, def.cache.snapshot);
   EXPECT_EQ(cfg.cache.snapshot_interval, def.cache.snapshot_interval);
+  EXPECT_EQ(cfg.twitter.shards, def.twitter.shards);
+  EXPECT_EQ(cfg.twitter.home_timeline_size, def.twitter.home_timeline_size);
+  EXPECT_EQ(cfg.twitter.active_days, def.twitter.active_days);
+  EXPECT_EQ(cfg.twitter.fanout_limit, def.twitter.fanout_limit);
+  EXPECT_EQ(cfg.twitter.search_timeout, def.twitter.search_timeout);
+  EXPECT_EQ(cfg.twitter.notifications_per_user,
+            def.twitter.notifications_per_user);
+  EXPECT_EQ(cfg.twitter.max_followees, def.twitter.max_followees);
+  EXPECT_EQ(cfg.twitter.fanout_queue, def.twitter.fanout_queue);
 }
 
 TEST(config, cache_settings_are_read_and_checked) {

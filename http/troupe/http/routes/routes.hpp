@@ -4,6 +4,7 @@
 #include "troupe/http/router.hpp"
 #include "troupe/pastebin/service.hpp"
 #include "troupe/runtime/node.hpp"
+#include "troupe/twitter/service.hpp"
 
 /// The node's endpoints, grouped by service. Each `add_*` registers its
 /// routes on `r` in one visible table.
@@ -21,5 +22,8 @@ void add_pastebin(router& r, const pastebin::service& svc,
 /// Everything under "Key-value query cache" in the API contract.
 void add_cache(router& r, const cache::service& svc,
                const config::node_config& cfg);
+
+/// Everything under "Twitter timeline and search" in the API contract.
+void add_twitter(router& r, const twitter::service& svc);
 
 } // namespace troupe::http::routes

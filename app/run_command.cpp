@@ -9,9 +9,9 @@
 #include "troupe/http/server.hpp"
 #include "troupe/log.hpp"
 #include "troupe/pastebin/service.hpp"
-#include "troupe/twitter/service.hpp"
 #include "troupe/runtime/node.hpp"
 #include "troupe/services.hpp"
+#include "troupe/twitter/service.hpp"
 
 namespace troupe::app {
 

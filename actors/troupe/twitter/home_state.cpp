@@ -100,8 +100,9 @@ void home_state::add_celebrity_tweet(const tweet_ptr& t) {
 std::vector<tweet_ptr> home_state::read(const home& h, size_t count,
                                         uint64_t max_id,
                                         const follows_fn& follows) const {
+  auto page = h.ring.page(count, exclusive(max_id));
+  // The recent tweets of followed celebrities, as more sources to merge.
   std::vector<std::vector<timeline_entry>> sources;
-  sources.push_back(h.ring.page(count, exclusive(max_id)));
   std::unordered_map<uint64_t, tweet_ptr> merged;
   for (const auto& [author, recent] : celebrities_) {
     if (!follows(author))
@@ -116,8 +117,13 @@ std::vector<tweet_ptr> home_state::read(const home& h, size_t count,
     }
     sources.push_back(std::move(src));
   }
+  if (!sources.empty()) {
+    sources.push_back(std::move(page));
+    page = merge_newest_first(sources, count);
+  }
   std::vector<tweet_ptr> out;
-  for (const auto& e : merge_newest_first(sources, count)) {
+  out.reserve(page.size());
+  for (const auto& e : page) {
     auto i = merged.find(e.tweet_id);
     auto t = i != merged.end() ? i->second : lookup(e.tweet_id);
     if (t)

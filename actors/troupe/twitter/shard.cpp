@@ -28,9 +28,11 @@ using op = persistence::journal_op;
 
 /// A home-timeline read waiting for its timeline to be built.
 struct waiter {
-  caf::typed_response_promise<tweet_list> rp;
+  caf::response_promise rp;
   uint32_t count;
   uint64_t max_id;
+  /// Whether the requester runs on this node (see `tweets_reply`).
+  bool local;
 };
 
 struct shard_state {
@@ -316,14 +318,28 @@ tweet_list copy_out(const std::vector<tweet_ptr>& xs) {
   return out;
 }
 
-tweet_list read_built(const state_ptr& st, const std::string& user,
-                      const home_state::home& h, size_t count,
-                      uint64_t max_id) {
+/// Whether the sender of the current message runs on this node.
+bool sender_is_local(caf::event_based_actor* self) {
+  const auto& sender = self->current_sender();
+  return sender == nullptr || sender->node() == self->node();
+}
+
+/// Tweets as a reply: shared pointers for a requester on this node (no
+/// copies), values for one on another node.
+caf::message tweets_reply(std::vector<tweet_ptr> xs, bool local) {
+  if (local)
+    return caf::make_message(std::move(xs));
+  return caf::make_message(copy_out(xs));
+}
+
+caf::message read_built(const state_ptr& st, const std::string& user,
+                        const home_state::home& h, size_t count,
+                        uint64_t max_id, bool local) {
   const auto& followees = st->users.find(user)->followees;
   auto follows = [&followees](const std::string& a) {
     return followees.count(a) != 0;
   };
-  return copy_out(st->homes.read(h, count, max_id, follows));
+  return tweets_reply(st->homes.read(h, count, max_id, follows), local);
 }
 
 /// Completes build `gen` of `user`'s home timeline and answers the reads
@@ -349,7 +365,7 @@ void complete_build(const state_ptr& st, const std::string& user, uint64_t gen,
   if (h == nullptr)
     return;
   for (auto& w : ws)
-    w.rp.deliver(read_built(st, user, *h, w.count, w.max_id));
+    w.rp.deliver(read_built(st, user, *h, w.count, w.max_id, w.local));
 }
 
 /// Builds `user`'s home timeline from the user timelines of the people
@@ -392,17 +408,19 @@ void rebuild(caf::event_based_actor* self, const state_ptr& st,
             });
 }
 
-caf::result<tweet_list> read_home(caf::event_based_actor* self,
-                                  const state_ptr& st, const std::string& user,
-                                  uint32_t count, uint64_t max_id) {
+caf::result<caf::message> read_home(caf::event_based_actor* self,
+                                    const state_ptr& st,
+                                    const std::string& user, uint32_t count,
+                                    uint64_t max_id) {
   if (st->users.find(user) == nullptr)
     return no_user(user);
   touch(self, st, user);
+  auto local = sender_is_local(self);
   auto h = st->homes.find(user);
   if (h != nullptr && h->state == home_state::phase::built)
-    return read_built(st, user, *h, count, max_id);
-  auto rp = self->make_response_promise<tweet_list>();
-  st->waiters[user].push_back(waiter{rp, count, max_id});
+    return read_built(st, user, *h, count, max_id, local);
+  auto rp = self->make_response_promise();
+  st->waiters[user].push_back(waiter{rp, count, max_id, local});
   if (st->builds.count(user) == 0)
     rebuild(self, st, user);
   return rp;
@@ -436,11 +454,12 @@ caf::behavior serving(caf::event_based_actor* self, state_ptr st) {
                  std::string& status, std::vector<std::string>& media) {
         return post(self, st, user, token, status, media);
       },
-      [st](user_timeline_atom, const std::string& user, uint32_t count,
-           uint64_t max_id) -> caf::result<tweet_list> {
+      [self, st](user_timeline_atom, const std::string& user, uint32_t count,
+                 uint64_t max_id) -> caf::result<caf::message> {
         if (st->users.find(user) == nullptr)
           return no_user(user);
-        return copy_out(st->users.user_timeline(user, count, max_id));
+        return tweets_reply(st->users.user_timeline(user, count, max_id),
+                            sender_is_local(self));
       },
       [self, st](home_timeline_atom, const std::string& user, uint32_t count,
                  uint64_t max_id) {

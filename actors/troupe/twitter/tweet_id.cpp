@@ -34,11 +34,19 @@ uint64_t tweet_id_generator::next() {
 
 std::string created_at(uint64_t id) {
   auto secs = static_cast<std::time_t>(tweet_id::unix_ms(id) / 1000);
+  // Timelines render many tweets of the same second: format each second
+  // once per thread.
+  thread_local std::time_t last_secs = -1;
+  thread_local std::string last;
+  if (secs == last_secs)
+    return last;
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[40];
   auto n = std::strftime(buf, sizeof(buf), "%a %b %d %H:%M:%S +0000 %Y", &tm);
-  return std::string(buf, n);
+  last.assign(buf, n);
+  last_secs = secs;
+  return last;
 }
 
 } // namespace troupe::twitter

@@ -105,17 +105,39 @@ void append_tweet(std::string& out, const tweet& t) {
   out += '}';
 }
 
-std::string render(const tweet_list& xs) {
+const tweet& deref(const tweet& t) {
+  return t;
+}
+
+const tweet& deref(const tweet_ptr& t) {
+  return *t;
+}
+
+/// The JSON array of `xs` (a `tweet_list` or `tweet_ptrs`).
+template <class List>
+std::string render(const List& xs) {
   std::string out;
   out.reserve(64 + xs.size() * 200);
   out += '[';
   for (size_t i = 0; i < xs.size(); ++i) {
     if (i > 0)
       out += ',';
-    append_tweet(out, xs[i]);
+    append_tweet(out, deref(xs[i]));
   }
   out += ']';
   return out;
+}
+
+/// Answers a timeline reply: `tweet_ptrs` from a shard on this node,
+/// `tweet_list` from one elsewhere.
+void respond_tweets(request_context& ctx, caf::expected<caf::message> r) {
+  if (!r)
+    return ctx.respond_error(r.error());
+  if (r->match_elements<tweet_ptrs>())
+    return ctx.respond(200, render(r->get_as<tweet_ptrs>(0)));
+  if (r->match_elements<tweet_list>())
+    return ctx.respond(200, render(r->get_as<tweet_list>(0)));
+  ctx.respond_error(500, "internal", "unexpected reply type");
 }
 
 void create_user(request_context& ctx, const twitter::service& svc) {
@@ -223,9 +245,9 @@ void post_tweet(request_context& ctx, const twitter::service& svc) {
     return ctx.respond_error(status.error());
   auto len = utf8_length(*status);
   if (!len || *len < 1 || *len > max_status_length)
-    return ctx.respond_error(
-        invalid("status must be valid UTF-8 of 1 to " +
-                std::to_string(max_status_length) + " characters"));
+    return ctx.respond_error(invalid("status must be valid UTF-8 of 1 to " +
+                                     std::to_string(max_status_length) +
+                                     " characters"));
   auto media = read_media(*body);
   if (!media)
     return ctx.respond_error(media.error());
@@ -236,10 +258,10 @@ void post_tweet(request_context& ctx, const twitter::service& svc) {
       [&ctx](tweet& t) {
         std::string out;
         append_tweet(out, t);
-        ctx.respond(201, std::move(out), json_content_type,
-                    {{"Location", "/twitter/api/v1/user_timeline?user_id=" +
-                                      t.user_id + "&count=1&max_id=" +
-                                      std::to_string(t.id)}});
+        ctx.respond(
+            201, std::move(out), json_content_type,
+            {{"Location", "/twitter/api/v1/user_timeline?user_id=" + t.user_id +
+                              "&count=1&max_id=" + std::to_string(t.id)}});
       });
 }
 
@@ -254,9 +276,11 @@ void read_timeline(request_context& ctx, const twitter::service& svc) {
   auto max_id = read_max_id(ctx);
   if (!max_id)
     return ctx.respond_error(max_id.error());
-  ctx.request_then<tweet_list>(
-      svc.route(*user), caf::make_message(Atom::value, *user, *count, *max_id),
-      [&ctx](tweet_list& xs) { ctx.respond(200, render(xs)); });
+  ctx.request(svc.route(*user),
+              caf::make_message(Atom::value, *user, *count, *max_id),
+              [&ctx](caf::expected<caf::message> r) {
+                respond_tweets(ctx, std::move(r));
+              });
 }
 
 void search(request_context& ctx, const twitter::service& svc) {
@@ -292,13 +316,13 @@ void read_notifications(request_context& ctx, const twitter::service& svc) {
       [&ctx](std::vector<notification>& xs) {
         auto out = json::array();
         for (auto& n : xs)
-          out.push_back(json{
-              {"created_at", created_at(n.tweet_id)},
-              {"kind", n.kind == static_cast<uint8_t>(note_kind::mention)
-                           ? "mention"
-                           : "tweet"},
-              {"tweet_id", std::to_string(n.tweet_id)},
-              {"from_user_id", std::move(n.from_user_id)}});
+          out.push_back(
+              json{{"created_at", created_at(n.tweet_id)},
+                   {"kind", n.kind == static_cast<uint8_t>(note_kind::mention)
+                                ? "mention"
+                                : "tweet"},
+                   {"tweet_id", std::to_string(n.tweet_id)},
+                   {"from_user_id", std::move(n.from_user_id)}});
         ctx.respond(200, out.dump());
       });
 }

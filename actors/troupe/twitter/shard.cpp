@@ -501,6 +501,8 @@ caf::behavior serving(caf::event_based_actor* self, state_ptr st) {
         if (!st->journal.on_committed(seq, ok, err))
           throw std::runtime_error("commit failed: " + err);
       },
+      // Every write is journaled when made: nothing waits to be flushed.
+      [](runtime::flush_atom) { return runtime::flush_atom::value; },
       [](runtime::crash_atom) -> caf::result<void> {
         throw std::runtime_error("injected fault");
       },

@@ -115,7 +115,9 @@ std::string cluster::config_text(const node_settings& s) const {
       << "\n\n"
       << "[cache]\n"
       << "shards = " << s.cache_shards << "\n"
-      << "capacity_bytes = " << s.cache_capacity_bytes << "\n";
+      << "capacity_bytes = " << s.cache_capacity_bytes << "\n\n"
+      << "[twitter]\n"
+      << "search_timeout_ms = " << s.search_timeout.count() << "\n";
   return out.str();
 }
 

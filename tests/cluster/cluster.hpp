@@ -38,6 +38,8 @@ struct node_settings {
   size_t cache_shards = 64;
   /// The cache budget of one node.
   uint64_t cache_capacity_bytes = 16u << 20;
+  /// A Twitter search shard slower than this makes the reply partial.
+  millis search_timeout{1000};
 };
 
 /// A cluster of `size` nodes named n1, n2, ... Nothing runs until start().

@@ -33,7 +33,8 @@ void send_to_shard(caf::event_based_actor* self, const targets& to,
 
 void fan_out(caf::event_based_actor* self, const targets& to,
              const tweet_ptr& t, std::vector<std::string>& followers,
-             bool celebrity, std::vector<std::string>& mentioned) {
+             bool celebrity, std::vector<std::string>& mentioned,
+             const ticket_ptr& ticket) {
   std::vector<std::vector<std::string>> groups(to.shards);
   for (auto& f : followers)
     groups[runtime::shard_of(f, to.shards)].push_back(std::move(f));
@@ -41,7 +42,8 @@ void fan_out(caf::event_based_actor* self, const targets& to,
   for (uint16_t i = 0; i < to.shards; ++i) {
     if (celebrity)
       send_to_shard(
-          self, to, i, [&] { return caf::make_message(celeb_atom::value, t); },
+          self, to, i,
+          [&] { return caf::make_message(celeb_atom::value, t, ticket); },
           [&] { return caf::make_message(celeb_atom::value, *t); });
     auto& group = groups[i];
     if (group.empty())
@@ -50,7 +52,7 @@ void fan_out(caf::event_based_actor* self, const targets& to,
         self, to, i,
         [&] {
           return caf::make_message(push_atom::value, t, std::move(group),
-                                   to_timeline);
+                                   to_timeline, ticket);
         },
         [&] {
           return caf::make_message(push_atom::value, *t, std::move(group),
@@ -66,20 +68,19 @@ void fan_out(caf::event_based_actor* self, const targets& to,
 
 } // namespace
 
-caf::behavior fanout_actor(caf::event_based_actor* self, size_t shards,
-                           std::shared_ptr<twitter_board> board) {
+caf::behavior fanout_actor(caf::event_based_actor* self, size_t shards) {
   self->set_default_handler(caf::skip);
   return {
-      [self, shards, board](region_atom, const caf::actor& region,
-                            const runtime::region_status_ptr& status) {
+      [self, shards](region_atom, const caf::actor& region,
+                     const runtime::region_status_ptr& status) {
         self->set_default_handler(caf::print_and_drop);
         targets to{region, status, shards};
-        self->become([self, to, board](fanout_atom, const tweet_ptr& t,
-                                       std::vector<std::string>& followers,
-                                       bool celebrity,
-                                       std::vector<std::string>& mentioned) {
-          fan_out(self, to, t, followers, celebrity, mentioned);
-          --board->backlog;
+        self->become([self, to](fanout_atom, const tweet_ptr& t,
+                                std::vector<std::string>& followers,
+                                bool celebrity,
+                                std::vector<std::string>& mentioned,
+                                const ticket_ptr& ticket) {
+          fan_out(self, to, t, followers, celebrity, mentioned, ticket);
         });
       },
   };

@@ -132,7 +132,7 @@ service start(runtime::node& n, clock_fn now_ms) {
   auto deps = std::make_shared<shard_deps>();
   deps->board = board;
   deps->ids = std::make_shared<tweet_id_source>(node_index(n.config()));
-  deps->fanout = n.system().spawn(fanout_actor, cfg.shards, board);
+  deps->fanout = n.system().spawn(fanout_actor, cfg.shards);
   deps->now_ms = std::move(now_ms);
   n.manage(deps->fanout);
   runtime::region_spec spec;

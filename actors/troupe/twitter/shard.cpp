@@ -247,10 +247,10 @@ void start_fanout(caf::event_based_actor* self, const state_ptr& st,
                   mentioned.end());
   if (followers.empty() && mentioned.empty() && !celebrity)
     return;
-  ++st->deps->board->backlog;
+  auto ticket = std::make_shared<const backlog_ticket>(st->deps->board);
   self->send(st->deps->fanout, fanout_atom::value,
              std::make_shared<const tweet>(t), std::move(followers), celebrity,
-             std::move(mentioned));
+             std::move(mentioned), std::move(ticket));
 }
 
 caf::result<caf::message> post(caf::event_based_actor* self,
@@ -475,14 +475,14 @@ caf::behavior serving(caf::event_based_actor* self, state_ptr st) {
         notify(st, user, n);
       },
       [st](push_atom, const tweet_ptr& t,
-           const std::vector<std::string>& followers,
-           bool to_timeline) { push(st, t, followers, to_timeline); },
+           const std::vector<std::string>& followers, bool to_timeline,
+           const ticket_ptr&) { push(st, t, followers, to_timeline); },
       [st](push_atom, tweet& t, const std::vector<std::string>& followers,
            bool to_timeline) {
         push(st, std::make_shared<const tweet>(std::move(t)), followers,
              to_timeline);
       },
-      [st](celeb_atom, const tweet_ptr& t) {
+      [st](celeb_atom, const tweet_ptr& t, const ticket_ptr&) {
         st->homes.add_celebrity_tweet(t);
       },
       [st](celeb_atom, tweet& t) {

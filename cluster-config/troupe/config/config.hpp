@@ -126,7 +126,8 @@ struct twitter_settings {
   size_t notifications_per_user = 100;
   /// People one user may follow.
   size_t max_followees = 5000;
-  /// Fan-out jobs (tweets) queued on a node beyond which posts get 429.
+  /// Tweets whose fan-out on this node is not done (queued for the fan-out
+  /// actor or in batches to local shards) beyond which posts get 429.
   size_t fanout_queue = 100000;
 };
 

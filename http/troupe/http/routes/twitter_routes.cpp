@@ -180,6 +180,28 @@ caf::expected<credentials> read_credentials(const json& body) {
   return credentials{std::move(*user), std::move(*token)};
 }
 
+/// A parsed body and its credentials.
+struct signed_body {
+  json body;
+  credentials who;
+};
+
+/// Parses the body of an authenticated request; responds 400 and returns
+/// nothing if it is malformed or lacks its credentials.
+std::optional<signed_body> read_signed(request_context& ctx) {
+  auto body = parse_json_object(ctx.body());
+  if (!body) {
+    ctx.respond_error(body.error());
+    return std::nullopt;
+  }
+  auto who = read_credentials(*body);
+  if (!who) {
+    ctx.respond_error(who.error());
+    return std::nullopt;
+  }
+  return signed_body{std::move(*body), std::move(*who)};
+}
+
 caf::expected<bool> read_notify(const json& body) {
   auto i = body.find("notify");
   if (i == body.end() || i->is_null())
@@ -190,23 +212,21 @@ caf::expected<bool> read_notify(const json& body) {
 }
 
 void follow(request_context& ctx, const twitter::service& svc, bool add) {
-  auto body = parse_json_object(ctx.body());
-  if (!body)
-    return ctx.respond_error(body.error());
-  auto who = read_credentials(*body);
-  if (!who)
-    return ctx.respond_error(who.error());
-  auto followee = read_user_id(*body, "followee_id");
+  auto in = read_signed(ctx);
+  if (!in)
+    return;
+  auto& who = in->who;
+  auto followee = read_user_id(in->body, "followee_id");
   if (!followee)
     return ctx.respond_error(followee.error());
-  auto notify = read_notify(*body);
+  auto notify = read_notify(in->body);
   if (!notify)
     return ctx.respond_error(notify.error());
-  auto msg = add ? caf::make_message(follow_atom::value, who->user,
-                                     std::move(who->token), *followee, *notify)
-                 : caf::make_message(unfollow_atom::value, who->user,
-                                     std::move(who->token), *followee);
-  ctx.request_then<ok_atom>(svc.route(who->user), std::move(msg),
+  auto msg = add ? caf::make_message(follow_atom::value, who.user,
+                                     std::move(who.token), *followee, *notify)
+                 : caf::make_message(unfollow_atom::value, who.user,
+                                     std::move(who.token), *followee);
+  ctx.request_then<ok_atom>(svc.route(who.user), std::move(msg),
                             [&ctx](ok_atom) { ctx.respond(204, ""); });
 }
 
@@ -234,13 +254,11 @@ caf::expected<std::vector<std::string>> read_media(const json& body) {
 }
 
 void post_tweet(request_context& ctx, const twitter::service& svc) {
-  auto body = parse_json_object(ctx.body());
-  if (!body)
-    return ctx.respond_error(body.error());
-  auto who = read_credentials(*body);
-  if (!who)
-    return ctx.respond_error(who.error());
-  auto status = required_string(*body, "status");
+  auto in = read_signed(ctx);
+  if (!in)
+    return;
+  auto& who = in->who;
+  auto status = required_string(in->body, "status");
   if (!status)
     return ctx.respond_error(status.error());
   auto len = utf8_length(*status);
@@ -248,12 +266,12 @@ void post_tweet(request_context& ctx, const twitter::service& svc) {
     return ctx.respond_error(invalid("status must be valid UTF-8 of 1 to " +
                                      std::to_string(max_status_length) +
                                      " characters"));
-  auto media = read_media(*body);
+  auto media = read_media(in->body);
   if (!media)
     return ctx.respond_error(media.error());
   ctx.request_then<tweet>(
-      svc.route(who->user),
-      caf::make_message(post_atom::value, who->user, std::move(who->token),
+      svc.route(who.user),
+      caf::make_message(post_atom::value, who.user, std::move(who.token),
                         std::move(*status), std::move(*media)),
       [&ctx](tweet& t) {
         std::string out;

@@ -37,8 +37,15 @@ void home_state::finish_build(const std::string& user,
   auto h = find(user);
   if (h == nullptr || h->state != phase::building)
     return;
+  // Oldest first, so that each entry is the newest so far (cheap to add).
+  std::vector<const tweet*> order;
+  order.reserve(fetched.size());
   for (const auto& t : fetched)
-    add_entry(*h, intern(std::make_shared<tweet>(t)));
+    order.push_back(&t);
+  std::sort(order.begin(), order.end(),
+            [](const tweet* x, const tweet* y) { return x->id < y->id; });
+  for (const auto* t : order)
+    add_entry(*h, intern(std::make_shared<tweet>(*t)));
   for (const auto& t : h->arrived)
     add_entry(*h, intern(t));
   h->arrived.clear();

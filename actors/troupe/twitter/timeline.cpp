@@ -25,20 +25,33 @@ void home_timeline::straighten() {
 }
 
 bool home_timeline::add(timeline_entry e) {
-  if (size_ > 0 && e.tweet_id > at(size_ - 1).tweet_id) {
-    // The usual case: newer than everything held.
-    if (size_ < capacity_) {
-      if (start_ != 0)
-        straighten();
-      grow();
-      slots_.push_back(e);
-      ++size_;
-    } else {
-      slots_[start_] = e; // overwrite the oldest
-      start_ = (start_ + 1) % slots_.size();
-    }
-    return true;
+  // Tweets of different authors arrive a little out of order: count the
+  // few newest entries that are newer than `e` and move `e` past them
+  // within the ring. Further back, straighten and insert.
+  size_t newer = 0;
+  while (newer < size_ && newer < max_shift &&
+         at(size_ - 1 - newer).tweet_id > e.tweet_id)
+    ++newer;
+  if (newer == size_ || newer == max_shift)
+    return add_far(e);
+  if (at(size_ - 1 - newer).tweet_id == e.tweet_id)
+    return false;
+  if (size_ < capacity_) {
+    if (start_ != 0)
+      straighten();
+    grow();
+    slots_.push_back(e);
+    ++size_;
+  } else {
+    slots_[start_] = e; // overwrite the oldest
+    start_ = (start_ + 1) % slots_.size();
   }
+  for (size_t i = size_ - 1; i > size_ - 1 - newer; --i)
+    std::swap(at(i), at(i - 1));
+  return true;
+}
+
+bool home_timeline::add_far(timeline_entry e) {
   if (size_ == capacity_ && e.tweet_id < at(0).tweet_id)
     return false; // older than everything a full timeline keeps
   straighten();

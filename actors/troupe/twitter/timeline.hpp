@@ -28,6 +28,9 @@ uint32_t author_key(const char* user_id, size_t size);
 /// full timeline holds exactly 16 bytes per entry.
 class home_timeline {
 public:
+  /// Entries `add` moves a late entry past within the ring.
+  static constexpr size_t max_shift = 32;
+
   explicit home_timeline(size_t capacity = 800);
 
   /// Adds `e`, dropping the oldest entry when full. An entry older than
@@ -62,6 +65,9 @@ private:
   const timeline_entry& at(size_t i) const {
     return slots_[(start_ + i) % slots_.size()];
   }
+  /// `add` for an entry older than the `max_shift` newest: a binary search
+  /// and an insertion into the straightened array.
+  bool add_far(timeline_entry e);
   /// Lays the ring out from index 0 again (before inserting in the middle).
   void straighten();
   /// Makes room for one more entry without exceeding the capacity.

@@ -4,8 +4,9 @@
 #
 # Usage: tests/bench/run-all.sh   (env as for the single scripts: DURATION,
 #        WARMUP, TROUPE_BIN, LMDB_BENCH_BIN, CACHE_LOAD_BIN, BENCH_TMPDIR;
-#        DURATION applies to all, default 15s for reads, cache GETs and the
-#        cluster hop, 10s for creates)
+#        DURATION applies to all, default 15s for reads, cache GETs, the
+#        cluster hop and home_timeline reads, 10s for creates and the
+#        Twitter fan-out)
 # Exits non-zero if a benchmark failed (its section says why).
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -47,6 +48,11 @@ section cache-memory cache_vs_redis.sh memory
 section cluster-hop cluster_hop.sh
 # Failover: SIGKILL of a primary to the first write of a key it owned.
 section failover failover_time.sh
+# Twitter (issue 5): fan-out deliveries/s, home_timeline reads vs nginx,
+# memory per home-timeline entry (each on a fresh node).
+section twitter-fanout twitter_fanout.sh
+section twitter-home twitter_home_vs_nginx.sh
+section twitter-memory twitter_memory.sh
 load_end=$(load_average)
 
 {
@@ -73,6 +79,12 @@ load_end=$(load_average)
   cat "$tmp/cluster-hop.md"
   echo
   cat "$tmp/failover.md"
+  echo
+  cat "$tmp/twitter-fanout.md"
+  echo
+  cat "$tmp/twitter-home.md"
+  echo
+  cat "$tmp/twitter-memory.md"
 } >"$results_dir/latest.md.tmp"
 mv "$results_dir/latest.md.tmp" "$results_dir/latest.md"
 cat "$results_dir/latest.md"

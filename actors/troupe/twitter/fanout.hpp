@@ -14,8 +14,8 @@ using region_atom = caf::atom_constant<caf::atom("tw_region")>;
 
 /// The fan-out actor of a node. Shards hand it each stored tweet as
 /// `(tw_fanout, tweet_ptr, followers, celebrity, mentioned, ticket)`; it
-/// splits the followers by shard and sends each shard one batch (`tw_push`), so that
-/// a tweet to 1,000 followers costs one message per shard, not per
+/// splits the followers by shard and sends each shard one batch (`tw_push`), so
+/// that a tweet to 1,000 followers costs one message per shard, not per
 /// follower. A celebrity's tweet (more than `fanout_limit` followers) goes
 /// to every shard once instead (`tw_celeb`), with a batch for the
 /// followers who asked to be notified; mentions become notifications. The

@@ -27,9 +27,8 @@
 /// - `(tw_post, user_id, token, status, media_ids)` -> `tweet` once
 ///   durable; the fan-out follows without the caller waiting.
 /// - `(tw_utl | tw_htl, user_id, count, max_id)` -> the user or home
-///   timeline, newest first, as `tweet_ptrs` to a requester on the same
-///   node and as `tweet_list` to one elsewhere; `max_id` 0: no bound, else
-///   inclusive.
+///   timeline, newest first, rendered as the API's JSON array (render.hpp);
+///   `max_id` 0: no bound, else inclusive.
 /// - `(tw_notes, user_id, limit)` -> `std::vector<notification>`.
 /// - `(tw_notify, user_id, notification)`: one-way.
 ///
@@ -74,9 +73,6 @@ using tweet_list = std::vector<tweet>;
 /// A tweet shared read-only within one node (fan-out batches, caches).
 using tweet_ptr = std::shared_ptr<const tweet>;
 
-/// Timeline replies to a requester on the same node: no copies.
-using tweet_ptrs = std::vector<tweet_ptr>;
-
 /// What a notification is about.
 enum class note_kind : uint8_t { tweet = 0, mention = 1 };
 
@@ -104,4 +100,3 @@ typename Inspector::result_type inspect(Inspector& f, notification& x) {
 
 // Node-local fan-out batches share one tweet between shards.
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::twitter::tweet_ptr)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(troupe::twitter::tweet_ptrs)

@@ -15,6 +15,7 @@
 #include "troupe/twitter/auth.hpp"
 #include "troupe/twitter/home_state.hpp"
 #include "troupe/twitter/messages.hpp"
+#include "troupe/twitter/render.hpp"
 #include "troupe/twitter/text.hpp"
 #include "troupe/twitter/user_state.hpp"
 
@@ -28,11 +29,9 @@ using op = persistence::journal_op;
 
 /// A home-timeline read waiting for its timeline to be built.
 struct waiter {
-  caf::response_promise rp;
+  caf::typed_response_promise<std::string> rp;
   uint32_t count;
   uint64_t max_id;
-  /// Whether the requester runs on this node (see `tweets_reply`).
-  bool local;
 };
 
 struct shard_state {
@@ -310,36 +309,14 @@ void notify(const state_ptr& st, const std::string& user, notification& n) {
 
 // -- home timelines -----------------------------------------------------------
 
-tweet_list copy_out(const std::vector<tweet_ptr>& xs) {
-  tweet_list out;
-  out.reserve(xs.size());
-  for (const auto& x : xs)
-    out.push_back(*x);
-  return out;
-}
-
-/// Whether the sender of the current message runs on this node.
-bool sender_is_local(caf::event_based_actor* self) {
-  const auto& sender = self->current_sender();
-  return sender == nullptr || sender->node() == self->node();
-}
-
-/// Tweets as a reply: shared pointers for a requester on this node (no
-/// copies), values for one on another node.
-caf::message tweets_reply(std::vector<tweet_ptr> xs, bool local) {
-  if (local)
-    return caf::make_message(std::move(xs));
-  return caf::make_message(copy_out(xs));
-}
-
-caf::message read_built(const state_ptr& st, const std::string& user,
-                        const home_state::home& h, size_t count,
-                        uint64_t max_id, bool local) {
+std::string read_built(const state_ptr& st, const std::string& user,
+                       const home_state::home& h, size_t count,
+                       uint64_t max_id) {
   const auto& followees = st->users.find(user)->followees;
   auto follows = [&followees](const std::string& a) {
     return followees.count(a) != 0;
   };
-  return tweets_reply(st->homes.read(h, count, max_id, follows), local);
+  return render_tweets(st->homes.read(h, count, max_id, follows));
 }
 
 /// Completes build `gen` of `user`'s home timeline and answers the reads
@@ -365,7 +342,7 @@ void complete_build(const state_ptr& st, const std::string& user, uint64_t gen,
   if (h == nullptr)
     return;
   for (auto& w : ws)
-    w.rp.deliver(read_built(st, user, *h, w.count, w.max_id, w.local));
+    w.rp.deliver(read_built(st, user, *h, w.count, w.max_id));
 }
 
 /// Builds `user`'s home timeline from the user timelines of the people
@@ -408,19 +385,17 @@ void rebuild(caf::event_based_actor* self, const state_ptr& st,
             });
 }
 
-caf::result<caf::message> read_home(caf::event_based_actor* self,
-                                    const state_ptr& st,
-                                    const std::string& user, uint32_t count,
-                                    uint64_t max_id) {
+caf::result<std::string> read_home(caf::event_based_actor* self,
+                                   const state_ptr& st, const std::string& user,
+                                   uint32_t count, uint64_t max_id) {
   if (st->users.find(user) == nullptr)
     return no_user(user);
   touch(self, st, user);
-  auto local = sender_is_local(self);
   auto h = st->homes.find(user);
   if (h != nullptr && h->state == home_state::phase::built)
-    return read_built(st, user, *h, count, max_id, local);
-  auto rp = self->make_response_promise();
-  st->waiters[user].push_back(waiter{rp, count, max_id, local});
+    return read_built(st, user, *h, count, max_id);
+  auto rp = self->make_response_promise<std::string>();
+  st->waiters[user].push_back(waiter{rp, count, max_id});
   if (st->builds.count(user) == 0)
     rebuild(self, st, user);
   return rp;
@@ -454,12 +429,11 @@ caf::behavior serving(caf::event_based_actor* self, state_ptr st) {
                  std::string& status, std::vector<std::string>& media) {
         return post(self, st, user, token, status, media);
       },
-      [self, st](user_timeline_atom, const std::string& user, uint32_t count,
-                 uint64_t max_id) -> caf::result<caf::message> {
+      [st](user_timeline_atom, const std::string& user, uint32_t count,
+           uint64_t max_id) -> caf::result<std::string> {
         if (st->users.find(user) == nullptr)
           return no_user(user);
-        return tweets_reply(st->users.user_timeline(user, count, max_id),
-                            sender_is_local(self));
+        return render_tweets(st->users.user_timeline(user, count, max_id));
       },
       [self, st](home_timeline_atom, const std::string& user, uint32_t count,
                  uint64_t max_id) {

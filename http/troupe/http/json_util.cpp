@@ -1,7 +1,6 @@
 #include "troupe/http/json_util.hpp"
 
 #include <cstdint>
-#include <cstring>
 #include <limits>
 
 #include "troupe/runtime/errors.hpp"
@@ -16,19 +15,6 @@ caf::error invalid(std::string msg) {
 
 caf::error not_uint(std::string_view name) {
   return invalid(std::string{name} + " must be a non-negative integer");
-}
-
-/// Returns whether one of the 8 bytes in `x` is a control character, `"` or
-/// `\` (bytes >= 0x80 never match).
-bool needs_escape(uint64_t x) {
-  constexpr uint64_t ones = 0x0101010101010101ull;
-  constexpr uint64_t highs = 0x8080808080808080ull;
-  auto below_space = (x - ones * 0x20) & ~x & highs;
-  auto q = x ^ (ones * '"');
-  auto quote = (q - ones) & ~q & highs;
-  auto b = x ^ (ones * '\\');
-  auto backslash = (b - ones) & ~b & highs;
-  return (below_space | quote | backslash) != 0;
 }
 
 const nlohmann::json* find(const nlohmann::json& obj, std::string_view name) {
@@ -118,57 +104,6 @@ std::optional<uint64_t> parse_uint(std::string_view text) {
     result = result * 10 + d;
   }
   return result;
-}
-
-} // namespace troupe::http
-
-namespace troupe::http {
-
-void append_json_string(std::string& out, std::string_view text) {
-  static constexpr char hex[] = "0123456789abcdef";
-  out.reserve(out.size() + text.size() + 2);
-  out += '"';
-  size_t run = 0; // start of the pending run of bytes that need no escape
-  for (size_t i = 0; i < text.size(); ++i) {
-    // Skip 8 clean bytes at a time.
-    while (i + 8 <= text.size()) {
-      uint64_t word;
-      std::memcpy(&word, text.data() + i, sizeof(word));
-      if (needs_escape(word))
-        break;
-      i += 8;
-    }
-    if (i == text.size())
-      break;
-    auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c != '"' && c != '\\')
-      continue;
-    out.append(text.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-    case '"':
-      out += "\\\"";
-      break;
-    case '\\':
-      out += "\\\\";
-      break;
-    case '\n':
-      out += "\\n";
-      break;
-    case '\r':
-      out += "\\r";
-      break;
-    case '\t':
-      out += "\\t";
-      break;
-    default:
-      out += "\\u00";
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  out.append(text.data() + run, text.size() - run);
-  out += '"';
 }
 
 } // namespace troupe::http

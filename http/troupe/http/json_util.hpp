@@ -13,6 +13,8 @@
 #include <caf/expected.hpp>
 #include <nlohmann/json.hpp>
 
+#include "troupe/json_text.hpp"
+
 namespace troupe::http {
 
 /// Parses `body` as a JSON object; fails with "malformed JSON: ..." for
@@ -42,15 +44,7 @@ caf::expected<std::optional<uint64_t>> optional_uint(const nlohmann::json& obj,
 /// whitespace, no overflow); for query parameters too.
 std::optional<uint64_t> parse_uint(std::string_view text);
 
-} // namespace troupe::http
-
-namespace troupe::http {
-
-/// Appends `text` to `out` as a JSON string literal (quotes included).
-/// Escapes `"`, `\` and control characters; passes every other byte through
-/// unchanged, so `text` must be valid UTF-8 (as everything troupe stores
-/// is: it was validated when it arrived). Faster than building a JSON value
-/// for hot responses.
-void append_json_string(std::string& out, std::string_view text);
+/// See troupe/json_text.hpp.
+using troupe::append_json_string;
 
 } // namespace troupe::http

@@ -11,6 +11,7 @@
 #include "troupe/runtime/errors.hpp"
 #include "troupe/twitter/auth.hpp"
 #include "troupe/twitter/messages.hpp"
+#include "troupe/twitter/render.hpp"
 #include "troupe/twitter/text.hpp"
 #include "troupe/twitter/tweet_id.hpp"
 
@@ -81,63 +82,6 @@ caf::expected<std::string> read_user_query(request_context& ctx) {
     return invalid("query parameter user_id must be 1 to " +
                    std::to_string(max_user_id) + " characters of [A-Za-z0-9_]");
   return *user;
-}
-
-void append_tweet(std::string& out, const tweet& t) {
-  out += "{\"user_id\":";
-  append_json_string(out, t.user_id);
-  out += ",\"tweet_id\":\"";
-  out += std::to_string(t.id);
-  out += "\",\"status\":";
-  append_json_string(out, t.status);
-  out += ",\"created_at\":\"";
-  out += created_at(t.id);
-  out += '"';
-  if (!t.media_ids.empty()) {
-    out += ",\"media_ids\":[";
-    for (size_t i = 0; i < t.media_ids.size(); ++i) {
-      if (i > 0)
-        out += ',';
-      append_json_string(out, t.media_ids[i]);
-    }
-    out += ']';
-  }
-  out += '}';
-}
-
-const tweet& deref(const tweet& t) {
-  return t;
-}
-
-const tweet& deref(const tweet_ptr& t) {
-  return *t;
-}
-
-/// The JSON array of `xs` (a `tweet_list` or `tweet_ptrs`).
-template <class List>
-std::string render(const List& xs) {
-  std::string out;
-  out.reserve(64 + xs.size() * 200);
-  out += '[';
-  for (size_t i = 0; i < xs.size(); ++i) {
-    if (i > 0)
-      out += ',';
-    append_tweet(out, deref(xs[i]));
-  }
-  out += ']';
-  return out;
-}
-
-/// Answers a timeline reply: `tweet_ptrs` from a shard on this node,
-/// `tweet_list` from one elsewhere.
-void respond_tweets(request_context& ctx, caf::expected<caf::message> r) {
-  if (!r)
-    return ctx.respond_error(r.error());
-  if (r->match_elements<tweet_ptrs>())
-    return ctx.respond(200, render(r->get_as<tweet_ptrs>(0)));
-  if (r->match_elements<tweet_list>())
-    return ctx.respond(200, render(r->get_as<tweet_list>(0)));
-  ctx.respond_error(500, "internal", "unexpected reply type");
 }
 
 void create_user(request_context& ctx, const twitter::service& svc) {
@@ -294,11 +238,9 @@ void read_timeline(request_context& ctx, const twitter::service& svc) {
   auto max_id = read_max_id(ctx);
   if (!max_id)
     return ctx.respond_error(max_id.error());
-  ctx.request(svc.route(*user),
-              caf::make_message(Atom::value, *user, *count, *max_id),
-              [&ctx](caf::expected<caf::message> r) {
-                respond_tweets(ctx, std::move(r));
-              });
+  ctx.request_then<std::string>(
+      svc.route(*user), caf::make_message(Atom::value, *user, *count, *max_id),
+      [&ctx](std::string& body) { ctx.respond(200, std::move(body)); });
 }
 
 void search(request_context& ctx, const twitter::service& svc) {
@@ -318,7 +260,8 @@ void search(request_context& ctx, const twitter::service& svc) {
         header_list extra;
         if (partial)
           extra.emplace_back("X-Partial", "true");
-        ctx.respond(200, render(xs), json_content_type, std::move(extra));
+        ctx.respond(200, render_tweets(xs), json_content_type,
+                    std::move(extra));
       });
 }
 

@@ -92,7 +92,8 @@ public:
                  std::chrono::steady_clock::time_point deadline) const;
 
   /// The node that is the primary of the shard of `key` in `service`
-  /// ("pastebin" or "cache"), after the shard map published by n1 at start.
+  /// ("pastebin", "cache" or "twitter"), after the shard map published by n1
+  /// at start.
   size_t owner_of(const std::string& service, const std::string& key) const;
 
   /// The last `lines` lines of every node's log, for failure messages.

@@ -376,3 +376,51 @@ TEST_F(clusterTwitter, BadTokenThroughEveryNodeIs401) {
             want);
   EXPECT_EQ(list(c().port(2), "home_timeline", of(users[0])), json::array());
 }
+
+namespace {
+
+class clusterTwitterFailover : public fresh_cluster_test {};
+
+} // namespace
+
+// Users, follows and tweets are replicated: when the node serving the
+// author's shard is killed, the survivors serve the author's timeline,
+// accept the author's token, and rebuild or keep the reader's home
+// timeline with the same content.
+TEST_F(clusterTwitterFailover, TimelinesSurviveTheAuthorsNodeBeingKilled) {
+  auto author = make_user(c(), 0, "author");
+  auto reader = make_user(c(), 1, "reader");
+  make_follow(c(), 2, reader, author);
+  list(c().port(1), "home_timeline", of(reader)); // built: fan-out from now
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i)
+    ids.insert(ids.begin(),
+               str(tweet(c().port(0), author, "before " + std::to_string(i)),
+                   "tweet_id"));
+  ASSERT_EQ(ids_of(await_ids(c().port(1), "home_timeline", of(reader), ids)),
+            ids);
+
+  auto victim = c().owner_of("twitter", author.id);
+  std::vector<size_t> survivors;
+  for (size_t i = 0; i < c().size(); ++i)
+    if (i != victim)
+      survivors.push_back(i);
+  c().node(victim).kill9();
+  ASSERT_TRUE(c().wait_seen(survivors, victim, "down",
+                            std::chrono::steady_clock::now() + 10s));
+
+  for (auto s : survivors) {
+    EXPECT_EQ(ids_of(await_ids(c().port(s), "user_timeline", of(author), ids)),
+              ids)
+        << "through " << c().name(s);
+    EXPECT_EQ(ids_of(await_ids(c().port(s), "home_timeline", of(reader), ids)),
+              ids)
+        << "through " << c().name(s);
+  }
+  auto after = post_tweet(c().port(survivors[0]), author, "after the kill");
+  ASSERT_EQ(after.status, 201) << after.body;
+  ids.insert(ids.begin(), str(after.body_json(), "tweet_id"));
+  EXPECT_EQ(ids_of(await_ids(c().port(survivors[1]), "home_timeline",
+                             of(reader), ids)),
+            ids);
+}

@@ -37,6 +37,8 @@ config::node_config quick_config() {
   auto cfg = test::test_node::small_config();
   cfg.twitter.shards = 4;
   cfg.twitter.active_days = 30;
+  cfg.twitter.max_followees = 2;
+  cfg.twitter.fanout_queue = 1;
   return cfg;
 }
 
@@ -156,4 +158,30 @@ TEST_F(twitter_service, a_wrong_token_changes_nothing) {
   ASSERT_TRUE(mine);
   EXPECT_EQ(*mine, "[]");
   EXPECT_EQ(svc.board->tweets.load(), 0u);
+}
+
+TEST_F(twitter_service, a_full_fan_out_queue_refuses_posts_and_stores_nothing) {
+  auto token = user("author");
+  auto held = std::make_shared<backlog_ticket>(svc.board); // one tweet waits
+  auto refused = post("author", token, "too soon");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(),
+            static_cast<uint8_t>(runtime::errc::overloaded));
+  EXPECT_EQ(svc.board->tweets.load(), 0u);
+  held.reset();
+  EXPECT_TRUE(post("author", token, "now"));
+}
+
+TEST_F(twitter_service, following_is_capped_but_refollowing_is_not) {
+  auto token = user("fan");
+  for (auto star : {"s1", "s2", "s3"})
+    user(star);
+  follow("fan", token, "s1");
+  follow("fan", token, "s2");
+  auto third = ask<ok_atom>(*node, svc.region, follow_atom::value,
+                            std::string{"fan"}, token, std::string{"s3"}, true);
+  ASSERT_FALSE(third);
+  EXPECT_EQ(third.error().code(),
+            static_cast<uint8_t>(runtime::errc::invalid_argument));
+  follow("fan", token, "s1"); // already followed: allowed
 }

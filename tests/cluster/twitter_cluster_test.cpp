@@ -343,6 +343,8 @@ TEST_F(clusterTwitter, TweetIdsFromDifferentNodesAreUnique) {
   }
 }
 
+// Bad tokens, unknown users and empty or over-long statuses are refused
+// through every node, whichever node owns the user, and store nothing.
 TEST_F(clusterTwitter, BadTokenThroughEveryNodeIs401) {
   std::vector<user> users;
   for (size_t k = 0; k < 3; ++k)
@@ -363,6 +365,10 @@ TEST_F(clusterTwitter, BadTokenThroughEveryNodeIs401) {
       EXPECT_EQ(d.status, 401) << where << ": " << d.body;
       auto ghost = post_tweet(c().port(via), {unique("ghost"), u.token}, "x");
       EXPECT_EQ(ghost.status, 404) << where << ": " << ghost.body;
+      for (const auto& status : {std::string{}, std::string(281, 'x')}) {
+        auto bad = post_tweet(c().port(via), u, status);
+        EXPECT_EQ(bad.status, 400) << where << ": " << status.size();
+      }
     }
     // Nothing was posted or followed.
     EXPECT_EQ(list(c().port(k), "user_timeline", of(u)), json::array());

@@ -482,6 +482,23 @@ stop_nginx() {
   log "nginx pid $pid stopped"
 }
 
+# measure_nginx BODY_FILE PROBE TARGET WRK_ARGS...: the nginx side of a
+# comparison. Serves BODY_FILE, checks that GET PROBE answers a body of the
+# same size, then runs wrk (WRK_ARGS, -d$WARMUP, then -d$DURATION) against
+# $NGINX_URL/TARGET; the measured output goes to $BENCH_WORK/nginx.txt.
+measure_nginx() {
+  local body_file=$1 probe=$2 target=$3 size want
+  shift 3
+  start_nginx "$body_file"
+  want=$(wc -c <"$body_file")
+  size=$(curl -fsS --max-time 5 "$NGINX_URL$probe" | wc -c)
+  [[ $size == "$want" ]] || die "nginx body is $size B, troupe's $want B"
+  run_wrk "$BENCH_WORK/nginx-warmup.txt" "$NGINX_PID" "$@" -d"$WARMUP" "$NGINX_URL$target"
+  log "nginx: measuring for $DURATION"
+  run_wrk "$BENCH_WORK/nginx.txt" "$NGINX_PID" "$@" -d"$DURATION" "$NGINX_URL$target"
+  stop_nginx "$NGINX_PID"
+}
+
 # --- redis ------------------------------------------------------------------
 
 # start_redis NAME: redis-server from a temporary dir, no persistence (no RDB

@@ -44,13 +44,7 @@ kill -0 "$TROUPE_PID" 2>/dev/null || die "troupe died during the run"
 stop_troupe "$TROUPE_PID"
 
 # --- nginx ------------------------------------------------------------------
-start_nginx "$body_file"
-nginx_size=$(curl -fsS --max-time 5 "$NGINX_URL$path" | wc -c)
-[[ $nginx_size == "$body_size" ]] || die "nginx body is $nginx_size B, troupe's $body_size B"
-run_wrk "$BENCH_WORK/nginx-warmup.txt" "$NGINX_PID" "${wrk_args[@]}" -d"$WARMUP" "$NGINX_URL$path"
-log "nginx: measuring for $DURATION"
-run_wrk "$BENCH_WORK/nginx.txt" "$NGINX_PID" "${wrk_args[@]}" -d"$DURATION" "$NGINX_URL$path"
-stop_nginx "$NGINX_PID"
+measure_nginx "$body_file" "$path" "$path" "${wrk_args[@]}"
 
 # --- report -----------------------------------------------------------------
 read -r t_rps t_p99 t_bad t_err t_cpu t_wcpu t_mcpu < <(parse_wrk "$BENCH_WORK/troupe.txt")

@@ -81,13 +81,7 @@ cmp -s "$body_file" "$BENCH_WORK/after-body.json" || die "the home timeline of r
 stop_troupe "$TROUPE_PID"
 
 # --- nginx --------------------------------------------------------------------
-start_nginx "$body_file"
-nginx_size=$(curl -fsS --max-time 5 "$NGINX_URL$path0" | wc -c)
-[[ $nginx_size == "$body_size" ]] || die "nginx body is $nginx_size B, troupe's $body_size B"
-run_wrk "$BENCH_WORK/nginx-warmup.txt" "$NGINX_PID" "${wrk_args[@]}" -d"$WARMUP" "$NGINX_URL"
-log "nginx: measuring for $DURATION"
-run_wrk "$BENCH_WORK/nginx.txt" "$NGINX_PID" "${wrk_args[@]}" -d"$DURATION" "$NGINX_URL"
-stop_nginx "$NGINX_PID"
+measure_nginx "$body_file" "$path0" "" "${wrk_args[@]}"
 
 # --- report -------------------------------------------------------------------
 read -r t_rps t_p99 t_bad t_err t_cpu t_wcpu t_mcpu < <(parse_wrk "$BENCH_WORK/troupe.txt")

@@ -3,6 +3,7 @@
 // timelines, the search index and notifications are filled asynchronously:
 // the tests poll them with a deadline.
 #include "cluster.hpp"
+#include "twitter_json.hpp"
 
 #include <algorithm>
 #include <set>
@@ -13,6 +14,7 @@
 #include <gtest/gtest.h>
 
 using namespace troupe_cluster;
+using namespace troupe_e2e::twitter;
 using namespace std::chrono_literals;
 
 namespace {
@@ -33,44 +35,6 @@ struct user {
   std::string id;
   std::string token;
 };
-
-/// The string `field` of an object, or "" when it has no such string.
-std::string str(const json& j, const std::string& field) {
-  return j.is_object() && j.contains(field) && j[field].is_string()
-             ? j[field].get<std::string>()
-             : std::string{};
-}
-
-/// The `tweet_id` of a tweet ("?" when it has none).
-std::string id_of(const json& t) {
-  auto id = str(t, "tweet_id");
-  return id.empty() ? "?" : id;
-}
-
-std::vector<std::string> ids_of(const json& list) {
-  std::vector<std::string> out;
-  if (list.is_array())
-    for (const auto& t : list)
-      out.push_back(id_of(t));
-  return out;
-}
-
-/// A decimal tweet id as a number (0 when it is not one).
-uint64_t id_value(const std::string& s) {
-  bool digits = !s.empty() && s.size() <= 19 &&
-                std::all_of(s.begin(), s.end(),
-                            [](char ch) { return ch >= '0' && ch <= '9'; });
-  return digits ? std::stoull(s) : 0;
-}
-
-/// The ids of `tweets`, newest (largest) first.
-std::vector<std::string> newest_first(const std::vector<json>& tweets) {
-  auto ids = ids_of(json(tweets));
-  std::sort(ids.begin(), ids.end(), [](const auto& a, const auto& b) {
-    return id_value(a) > id_value(b);
-  });
-  return ids;
-}
 
 std::string of(const user& u, const std::string& extra = "") {
   return "user_id=" + u.id + extra;

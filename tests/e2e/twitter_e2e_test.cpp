@@ -9,6 +9,7 @@
 // arrive and then checks.
 #include "harness.hpp"
 #include "shared_node.hpp"
+#include "twitter_json.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -24,6 +25,7 @@
 #include <gtest/gtest.h>
 
 using namespace troupe_e2e;
+using namespace troupe_e2e::twitter;
 using namespace std::chrono_literals;
 
 namespace {
@@ -90,46 +92,6 @@ bool is_recent_created_at(const std::string& s) {
   char buf[64];
   std::strftime(buf, sizeof buf, "%a %b %d %H:%M:%S +0000 %Y", &back);
   return buf == s && std::abs(std::difftime(t, std::time(nullptr))) < 600;
-}
-
-/// The string `field` of an object, or "" when it has no such string.
-std::string str(const json& j, const std::string& field) {
-  return j.is_object() && j.contains(field) && j[field].is_string()
-             ? j[field].get<std::string>()
-             : std::string{};
-}
-
-/// The `tweet_id` of a tweet ("?" when it has none).
-std::string id_of(const json& t) {
-  auto id = str(t, "tweet_id");
-  return id.empty() ? "?" : id;
-}
-
-/// A tweet id (a decimal string) as a number; 0 when it is not one.
-uint64_t id_value(const std::string& s) {
-  if (s.empty() || s.size() > 19 ||
-      !std::all_of(s.begin(), s.end(),
-                   [](char ch) { return ch >= '0' && ch <= '9'; }))
-    return 0;
-  return std::stoull(s);
-}
-
-/// The `tweet_id`s of a list, in order.
-std::vector<std::string> ids_of(const json& list) {
-  std::vector<std::string> out;
-  if (list.is_array())
-    for (const auto& t : list)
-      out.push_back(id_of(t));
-  return out;
-}
-
-/// The ids of `tweets` newest (largest) first.
-std::vector<std::string> newest_first(const std::vector<json>& tweets) {
-  std::vector<json> sorted = tweets;
-  std::sort(sorted.begin(), sorted.end(), [](const json& a, const json& b) {
-    return id_value(id_of(a)) > id_value(id_of(b));
-  });
-  return ids_of(json(sorted));
 }
 
 /// The first `n` of `ids`.

@@ -79,6 +79,21 @@ void home_state::drop(const std::string& user) {
   homes_.erase(i);
 }
 
+size_t
+home_state::drop_if(const std::function<bool(const std::string& user)>& idle) {
+  size_t dropped = 0;
+  for (auto i = homes_.begin(); i != homes_.end();) {
+    if (i->second.state == phase::built && idle(i->first)) {
+      entries_ -= i->second.ring.size();
+      i = homes_.erase(i);
+      ++dropped;
+    } else {
+      ++i;
+    }
+  }
+  return dropped;
+}
+
 void home_state::remove_author(const std::string& user,
                                const std::string& author) {
   auto h = find(user);

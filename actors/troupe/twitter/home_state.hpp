@@ -59,6 +59,10 @@ public:
   /// Drops `user`'s home timeline from memory.
   void drop(const std::string& user);
 
+  /// Drops the home timelines whose user `idle` accepts (passivation);
+  /// returns how many.
+  size_t drop_if(const std::function<bool(const std::string& user)>& idle);
+
   /// Removes the tweets of `author` from `user`'s home timeline.
   void remove_author(const std::string& user, const std::string& author);
 

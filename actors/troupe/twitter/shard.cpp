@@ -403,7 +403,20 @@ caf::result<std::string> read_home(caf::event_based_actor* self,
 
 // -- the actor ----------------------------------------------------------------
 
+/// Passivates the home timelines of users inactive for `active_days`
+/// and forgets the tweets only they pointed at.
+void sweep(const state_ptr& st) {
+  st->homes.drop_if([&st](const std::string& user) {
+    auto u = st->users.find(user);
+    return u == nullptr || st->inactive(*u);
+  });
+  st->homes.collect_garbage();
+  st->publish();
+}
+
 caf::behavior serving(caf::event_based_actor* self, state_ptr st) {
+  auto every = st->cfg.sweep_interval;
+  self->delayed_send(self, every, gc_atom::value);
   return {
       [self, st](user_atom, const std::string& user, const std::string& name,
                  const std::string& token_hash) {
@@ -474,6 +487,10 @@ caf::behavior serving(caf::event_based_actor* self, state_ptr st) {
         // supervisor restarts this shard from its durable state.
         if (!st->journal.on_committed(seq, ok, err))
           throw std::runtime_error("commit failed: " + err);
+      },
+      [self, st, every](gc_atom) {
+        sweep(st);
+        self->delayed_send(self, every, gc_atom::value);
       },
       // Every write is journaled when made: nothing waits to be flushed.
       [](runtime::flush_atom) { return runtime::flush_atom::value; },

@@ -122,6 +122,8 @@ struct twitter_settings {
   size_t fanout_limit = 10000;
   /// A search shard slower than this makes the reply partial.
   std::chrono::milliseconds search_timeout{1000};
+  /// How often each shard drops the home timelines of inactive users.
+  std::chrono::milliseconds sweep_interval{60000};
   /// Notifications kept per user (the newest).
   size_t notifications_per_user = 100;
   /// People one user may follow.

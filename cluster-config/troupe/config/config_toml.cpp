@@ -216,6 +216,7 @@ table_spec root_spec(node_config& cfg) {
                 {"active_days", integer_field(tw.active_days, 1)},
                 {"fanout_limit", integer_field(tw.fanout_limit, 0)},
                 {"search_timeout_ms", millis_field(tw.search_timeout, 1)},
+                {"sweep_interval_ms", millis_field(tw.sweep_interval, 1)},
                 {"notifications_per_user",
                  integer_field(tw.notifications_per_user, 1)},
                 {"max_followees", integer_field(tw.max_followees, 1)},

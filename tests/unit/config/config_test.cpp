@@ -51,6 +51,7 @@ TEST(config, shipped_single_toml_equals_the_embedded_default) {
   EXPECT_EQ(cfg.twitter.active_days, def.twitter.active_days);
   EXPECT_EQ(cfg.twitter.fanout_limit, def.twitter.fanout_limit);
   EXPECT_EQ(cfg.twitter.search_timeout, def.twitter.search_timeout);
+  EXPECT_EQ(cfg.twitter.sweep_interval, def.twitter.sweep_interval);
   EXPECT_EQ(cfg.twitter.notifications_per_user,
             def.twitter.notifications_per_user);
   EXPECT_EQ(cfg.twitter.max_followees, def.twitter.max_followees);

@@ -39,6 +39,7 @@ config::node_config quick_config() {
   cfg.twitter.active_days = 30;
   cfg.twitter.max_followees = 2;
   cfg.twitter.fanout_queue = 1;
+  cfg.twitter.sweep_interval = 20ms;
   return cfg;
 }
 
@@ -184,4 +185,19 @@ TEST_F(twitter_service, following_is_capped_but_refollowing_is_not) {
   EXPECT_EQ(third.error().code(),
             static_cast<uint8_t>(runtime::errc::invalid_argument));
   follow("fan", token, "s1"); // already followed: allowed
+}
+
+TEST_F(twitter_service, idle_home_timelines_are_passivated_by_the_sweep) {
+  auto author = user("author");
+  follow("reader", user("reader"), "author");
+  home("reader");
+  auto t = post("author", author, "one");
+  ASSERT_TRUE(t);
+  drain();
+  EXPECT_EQ(svc.board->home_entries.load(), 1);
+  fake_now = t0 + 31 * day; // nobody posts: only the sweep notices
+  for (int i = 0; i < 250 && svc.board->home_entries.load() != 0; ++i)
+    std::this_thread::sleep_for(4ms);
+  EXPECT_EQ(svc.board->home_entries.load(), 0);
+  EXPECT_EQ(home("reader"), std::vector<uint64_t>{t->id}); // rebuilt
 }

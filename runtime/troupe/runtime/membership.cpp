@@ -160,15 +160,24 @@ void mark_up(membership_actor* self, peer& p, caf::actor gateway,
              uint64_t incarnation) {
   if (p.up && p.incarnation != incarnation)
     mark_down(self, p, "it restarted");
+  bool moved = false;
   if (gateway && gateway != p.gateway) {
     if (p.gateway)
       self->demonitor(p.gateway);
     p.gateway = std::move(gateway);
     self->monitor(p.gateway);
+    moved = true;
   }
   p.last_heard = clock_type::now();
-  if (p.up)
+  if (p.up) {
+    // A node that is up can reach us through a new handle (its process
+    // reconnected, and CAF replaced the proxy of the old connection). The
+    // regions address it through the published view: publish the new one,
+    // or they keep sending to a dead proxy (request_receiver_down).
+    if (moved)
+      publish_view(self);
     return;
+  }
   p.up = true;
   p.incarnation = incarnation;
   log::info("membership", "node ", p.entry.name, " is up");

@@ -105,8 +105,15 @@ TEST_F(runtimeFencing, PrimaryRefusesEntriesOfItsOwnOrAnOlderEpoch) {
 
 TEST_F(runtimeFencing, PrimaryStepsDownOnAnEntryOfANewerEpoch) {
   EXPECT_EQ(replicate(primary_, uint64_t{1} << 40, 1), unavailable);
-  // It stopped its shard to catch up; with no other owner up it serves
-  // again, under an epoch above the one it saw.
+  // It stops its shard to catch up (the refusal can reach us before the
+  // shard is marked as stopped: wait for that first, unless the whole
+  // cycle is over already) ...
+  auto stopping = std::chrono::steady_clock::now() + 1s;
+  while (status_->states[primary_] == runtime::region_status::up &&
+         std::chrono::steady_clock::now() < stopping)
+    std::this_thread::sleep_for(1ms);
+  // ... and with no other owner up it serves again, under an epoch above
+  // the one it saw.
   auto deadline = std::chrono::steady_clock::now() + 10s;
   while (status_->states[primary_] != runtime::region_status::up &&
          std::chrono::steady_clock::now() < deadline)

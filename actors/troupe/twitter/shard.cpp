@@ -66,9 +66,9 @@ struct shard_state {
     published_entries = now;
   }
 
-  bool inactive(const user_entry& u) const {
+  bool inactive(const user_entry& u, int64_t now_ms) const {
     auto window = static_cast<int64_t>(cfg.active_days) * 86400 * 1000;
-    return deps->now_ms() - u.active_ms > window;
+    return now_ms - u.active_ms > window;
   }
 };
 
@@ -127,8 +127,8 @@ caf::result<caf::message> create_user(caf::event_based_actor* self,
   return rp;
 }
 
-/// Stores one side of a follow (`present`) or removes it: `side` is
-/// `put_follower` / `erase_follower` or the followee side.
+/// Journals `x`, one side of a follow or unfollow, unless nothing
+/// `changed`; answers ok once durable.
 caf::result<caf::message> set_side(caf::event_based_actor* self,
                                    const state_ptr& st, op x, bool changed) {
   if (!changed)
@@ -184,14 +184,14 @@ void finish_follow(caf::event_based_actor* self, const state_ptr& st,
   if (auto err = write(self, st, {std::move(x)}, rp,
                        caf::make_message(ok_atom::value)))
     return rp.deliver(std::move(err)), void();
-  if (notify) {
+  if (notify && !follows) {
     // A new followee's earlier tweets belong in the home timeline too:
     // build it again on the next read.
     st->homes.drop(user);
     st->builds.erase(user);
     if (st->waiters.count(user) != 0)
       rebuild(self, st, user);
-  } else {
+  } else if (!notify) {
     st->homes.remove_author(user, followee);
   }
   st->publish();
@@ -280,6 +280,7 @@ caf::result<caf::message> post(caf::event_based_actor* self,
 void push(const state_ptr& st, const tweet_ptr& t,
           const std::vector<std::string>& followers, bool to_timeline) {
   uint64_t delivered = 0;
+  auto now = st->deps->now_ms();
   for (const auto& f : followers) {
     auto u = st->users.find(f);
     if (u == nullptr)
@@ -292,7 +293,7 @@ void push(const state_ptr& st, const tweet_ptr& t,
                                        static_cast<uint8_t>(note_kind::tweet)});
     if (!to_timeline)
       continue;
-    if (st->inactive(*u))
+    if (st->inactive(*u, now))
       st->homes.drop(f);
     else if (st->homes.deliver(f, t))
       ++delivered;
@@ -406,9 +407,10 @@ caf::result<std::string> read_home(caf::event_based_actor* self,
 /// Passivates the home timelines of users inactive for `active_days`
 /// and forgets the tweets only they pointed at.
 void sweep(const state_ptr& st) {
-  st->homes.drop_if([&st](const std::string& user) {
+  auto now = st->deps->now_ms();
+  st->homes.drop_if([&st, now](const std::string& user) {
     auto u = st->users.find(user);
-    return u == nullptr || st->inactive(*u);
+    return u == nullptr || st->inactive(*u, now);
   });
   st->homes.collect_garbage();
   st->publish();

@@ -105,9 +105,8 @@ bool keyed_by(const caf::message& msg) {
 } // namespace
 
 int64_t system_now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
-      .count();
+  // The clock tweet ids are made from: activity and ids agree.
+  return static_cast<int64_t>(tweet_id_generator::system_ms());
 }
 
 std::optional<std::string> key_of(const caf::message& msg) {

@@ -35,6 +35,35 @@ const char* to_string(durability x) {
   return "sync";
 }
 
+const char* to_string(membership_source x) {
+  return x == membership_source::etcd ? "etcd" : "static";
+}
+
+namespace {
+
+/// Checks the etcd keys of `[membership]`; returns "key: problem" or "".
+std::string validate_etcd(const membership_settings& m, size_t nodes) {
+  if (m.source != membership_source::etcd)
+    return {};
+  if (nodes < 2)
+    return "source: \"etcd\" coordinates two or more [[nodes]]; a single "
+           "node needs no etcd (use \"static\")";
+  if (m.etcd_endpoints.empty())
+    return "etcd_endpoints: must name at least one \"host:port\" when "
+           "source = \"etcd\"";
+  if (m.lease_ttl.count() % 1000 != 0)
+    return "lease_ttl_ms: must be whole seconds (etcd grants leases in "
+           "seconds), e.g. 2000";
+  if (m.lease_ttl <= m.heartbeat_interval * 2)
+    return "lease_ttl_ms: must be more than twice heartbeat_interval_ms";
+  if (m.etcd_prefix.empty() || m.etcd_prefix.front() != '/' ||
+      m.etcd_prefix.back() == '/')
+    return "etcd_prefix: must start with '/' and not end with one";
+  return {};
+}
+
+} // namespace
+
 const node_entry& node_config::self_entry() const {
   for (const auto& node : nodes)
     if (node.name == self)
@@ -100,6 +129,8 @@ std::string validate(const node_config& cfg, const std::string& origin) {
   if (cfg.membership.failure_timeout <= cfg.membership.heartbeat_interval)
     return fail("membership.failure_timeout_ms",
                 "must be longer than membership.heartbeat_interval_ms");
+  if (auto err = validate_etcd(cfg.membership, cfg.nodes.size()); !err.empty())
+    return origin + ": membership." + err;
   if (cfg.cache.shards < 1 || cfg.cache.shards > 65535)
     return fail("cache.shards", "must be between 1 and 65535");
   if (cfg.cache.capacity_bytes / cfg.cache.shards < 4096)

@@ -83,14 +83,35 @@ struct pastebin_settings {
   int create_retries = 5;
 };
 
-/// Settings of the static membership provider (clusters of 2+ nodes).
+/// Who decides which node serves each shard of a cluster.
+enum class membership_source {
+  /// Each node on its own view of the configured nodes (heartbeats). Fine
+  /// for one node and for development; not partition-safe with two or more.
+  static_list,
+  /// etcd: nodes hold leases; each shard's configuration (epoch, primary,
+  /// replicas in sync) is a key changed only by compare-and-swap.
+  etcd,
+};
+
+/// Returns "static" or "etcd".
+const char* to_string(membership_source x);
+
+/// Settings of the membership (clusters of 2+ nodes).
 struct membership_settings {
   /// Each node sends a heartbeat (its hello: name, incarnation, config
   /// hash) to every other node this often ...
   std::chrono::milliseconds heartbeat_interval{200};
-  /// ... and marks a node down when it heard nothing from it this long
-  /// (at once when the connection drops).
+  /// ... and marks a node unreachable when it heard nothing from it this
+  /// long (at once when the connection drops).
   std::chrono::milliseconds failure_timeout{2000};
+  membership_source source = membership_source::static_list;
+  /// etcd's client endpoints (its v3 HTTP/JSON gateway), tried in turn.
+  std::vector<endpoint> etcd_endpoints;
+  /// TTL of each node's lease in etcd (whole seconds, as etcd grants
+  /// them). A node that could not renew it for this long stops serving.
+  std::chrono::milliseconds lease_ttl{2000};
+  /// Every key of the cluster lives under `<etcd_prefix>/<cluster>/`.
+  std::string etcd_prefix = "/troupe";
 };
 
 /// Settings of the key-value query cache.

@@ -92,6 +92,37 @@ setter durability_field(durability& out) {
   };
 }
 
+setter source_field(membership_source& out) {
+  return [&out](const toml::node& node) -> std::string {
+    auto text = node.value<std::string>().value_or("");
+    if (node.is_string() && text == "static")
+      out = membership_source::static_list;
+    else if (node.is_string() && text == "etcd")
+      out = membership_source::etcd;
+    else
+      return "must be \"static\" or \"etcd\"";
+    return {};
+  };
+}
+
+setter endpoints_field(std::vector<endpoint>& out) {
+  return [&out](const toml::node& node) -> std::string {
+    auto arr = node.as_array();
+    if (!arr)
+      return "must be an array of \"host:port\" strings";
+    std::vector<endpoint> parsed;
+    for (const auto& item : *arr) {
+      auto text = item.value<std::string>();
+      auto ep = text ? parse_endpoint(*text) : std::nullopt;
+      if (!item.is_string() || !ep)
+        return "must be an array of \"host:port\" strings";
+      parsed.push_back(*ep);
+    }
+    out = std::move(parsed);
+    return {};
+  };
+}
+
 std::string apply(const toml::table& tbl, const table_spec& spec,
                   const std::string& prefix) {
   for (auto&& [key, node] : tbl) {
@@ -189,7 +220,11 @@ table_spec root_spec(node_config& cfg) {
       {"membership",
        section(
            {{"heartbeat_interval_ms", millis_field(m.heartbeat_interval, 1)},
-            {"failure_timeout_ms", millis_field(m.failure_timeout, 1)}},
+            {"failure_timeout_ms", millis_field(m.failure_timeout, 1)},
+            {"source", source_field(m.source)},
+            {"etcd_endpoints", endpoints_field(m.etcd_endpoints)},
+            {"lease_ttl_ms", millis_field(m.lease_ttl, 1000)},
+            {"etcd_prefix", string_field(m.etcd_prefix)}},
            "membership")},
       {"pastebin",
        section({{"shards", integer_field(pb.shards, 1)},

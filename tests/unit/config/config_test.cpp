@@ -190,3 +190,67 @@ TEST(config, a_bad_log_level_flag_is_an_error) {
   ASSERT_TRUE(res.config) << res.error;
   EXPECT_EQ(res.config->log_level, "debug");
 }
+
+namespace {
+
+const char* two_nodes = R"(
+self = "a"
+[[nodes]]
+name = "a"
+actor = "127.0.0.1:1"
+http = "127.0.0.1:2"
+data_dir = "d1"
+[[nodes]]
+name = "b"
+actor = "127.0.0.1:3"
+http = "127.0.0.1:4"
+data_dir = "d2"
+)";
+
+} // namespace
+
+TEST(config, etcd_membership_is_read) {
+  auto res = parse_config(std::string{two_nodes} +
+                              "[membership]\nsource = \"etcd\"\n"
+                              "etcd_endpoints = [\"10.0.0.2:2379\", "
+                              "\"10.0.0.3:2379\"]\nlease_ttl_ms = 3000\n"
+                              "etcd_prefix = \"/apps/troupe\"\n",
+                          "t.toml");
+  ASSERT_TRUE(res.config) << res.error;
+  const auto& m = res.config->membership;
+  EXPECT_EQ(m.source, membership_source::etcd);
+  ASSERT_EQ(m.etcd_endpoints.size(), 2u);
+  EXPECT_EQ(m.etcd_endpoints[1].to_string(), "10.0.0.3:2379");
+  EXPECT_EQ(m.lease_ttl.count(), 3000);
+  EXPECT_EQ(m.etcd_prefix, "/apps/troupe");
+  EXPECT_EQ(default_config().membership.source, membership_source::static_list);
+}
+
+TEST(config, etcd_membership_errors_name_the_key) {
+  auto with = [](const std::string& membership) {
+    return std::string{two_nodes} + "[membership]\n" + membership;
+  };
+  EXPECT_EQ(parse_error(with("source = \"zookeeper\"\n")),
+            "t.toml: membership.source: must be \"static\" or \"etcd\"");
+  EXPECT_EQ(parse_error(with("source = \"etcd\"\n")),
+            "t.toml: membership.etcd_endpoints: must name at least one "
+            "\"host:port\" when source = \"etcd\"");
+  EXPECT_EQ(parse_error(with("etcd_endpoints = [\"nohost\"]\n")),
+            "t.toml: membership.etcd_endpoints: must be an array of "
+            "\"host:port\" strings");
+  EXPECT_EQ(parse_error(with("source = \"etcd\"\netcd_endpoints = "
+                             "[\"e:2379\"]\nlease_ttl_ms = 1500\n")),
+            "t.toml: membership.lease_ttl_ms: must be whole seconds (etcd "
+            "grants leases in seconds), e.g. 2000");
+  EXPECT_EQ(parse_error(with("lease_ttl_ms = 500\n")),
+            "t.toml: membership.lease_ttl_ms: must be an integer number of "
+            "milliseconds >= 1000");
+  EXPECT_EQ(parse_error(with("source = \"etcd\"\netcd_endpoints = "
+                             "[\"e:2379\"]\netcd_prefix = \"troupe/\"\n")),
+            "t.toml: membership.etcd_prefix: must start with '/' and not end "
+            "with one");
+  EXPECT_EQ(parse_error("[membership]\nsource = \"etcd\"\n"
+                        "etcd_endpoints = [\"e:2379\"]\n"),
+            "t.toml: membership.source: \"etcd\" coordinates two or more "
+            "[[nodes]]; a single node needs no etcd (use \"static\")");
+}

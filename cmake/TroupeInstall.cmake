@@ -1,13 +1,14 @@
 # `cmake --install` puts the libraries, their headers and a CMake package in
 # place, so that an outside project can do
 #   find_package(troupe CONFIG REQUIRED)
-#   target_link_libraries(app PRIVATE troupe::runtime)   # or ::http, ::services
+#   target_link_libraries(app PRIVATE troupe::runtime)   # or ::http, ::services, ::net
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 set(troupe_exported
   troupe_config:config
   troupe_persistence:persistence
+  troupe_net:net
   troupe_runtime:runtime
   troupe_actors:services
   troupe_http:http)
@@ -22,11 +23,12 @@ foreach(pair IN LISTS troupe_exported)
 endforeach()
 
 # Headers live next to their sources: <layer>/troupe/... -> include/troupe/...
-foreach(layer cluster-config persistence runtime actors http)
+foreach(layer cluster-config persistence net runtime actors http)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${layer}/troupe
           DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
           FILES_MATCHING PATTERN "*.hpp"
-          PATTERN "region_state.hpp" EXCLUDE) # internal to the region actor
+          PATTERN "region_state.hpp" EXCLUDE # internal to the region actor
+          PATTERN "http_client_impl.hpp" EXCLUDE) # internal to troupe_net
 endforeach()
 
 set(troupe_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/troupe)

@@ -67,4 +67,30 @@ using activate_atom = caf::atom_constant<caf::atom("activate")>;
 /// Internal timers of the region.
 using grace_atom = caf::atom_constant<caf::atom("grace")>;
 
+// -- etcd membership (runtime/etcd_agent.hpp) --------------------------------
+
+/// A shard's configuration as etcd stores it:
+/// `(config, idx, json, mod_revision)` (json empty: none exists).
+using config_atom = caf::atom_constant<caf::atom("config")>;
+/// The agent read every configuration of a service once: `(configs)`.
+using configs_atom = caf::atom_constant<caf::atom("configs")>;
+/// This node's lease changed: `(lease, id, valid)`.
+using lease_atom = caf::atom_constant<caf::atom("lease")>;
+/// The live leases of the cluster: `(leases, names, ids)` from the agent to
+/// the membership; `(leases)` from the membership to the regions.
+using leases_atom = caf::atom_constant<caf::atom("leases")>;
+/// A compare-and-swap of a configuration key:
+/// `(cas, key, expected_revision, value, must_exist, must_not_exist)` ->
+/// `(succeeded, revision, current_value)`.
+using cas_atom = caf::atom_constant<caf::atom("cas")>;
+/// A primary's journal asks its region to remove a replica that did not
+/// persist an entry: `(drop, idx, node, epoch)`.
+using drop_atom = caf::atom_constant<caf::atom("drop")>;
+/// A follower installed a primary's transfer and asks to join the
+/// replicas: `(join, requester, lease, epoch, seq)` ->
+/// `(json, mod_revision)`.
+using join_atom = caf::atom_constant<caf::atom("join")>;
+/// Revokes this node's lease (clean stop): `(revoke)`.
+using revoke_atom = caf::atom_constant<caf::atom("revoke")>;
+
 } // namespace troupe::runtime

@@ -1,6 +1,8 @@
 #include "troupe/runtime/membership.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <map>
 #include <random>
 #include <set>
 #include <unordered_map>
@@ -28,6 +30,10 @@ const member* member_view::find(const std::string& name) const {
   return nullptr;
 }
 
+bool member::holds(int64_t id) const {
+  return id != 0 && std::find(leases.begin(), leases.end(), id) != leases.end();
+}
+
 size_t member_view::up_count() const {
   size_t n = 0;
   for (const auto& m : members)
@@ -39,13 +45,15 @@ member_view initial_view(const config::node_config& cfg) {
   member_view v;
   v.self = cfg.self;
   for (const auto& entry : cfg.nodes)
-    v.members.push_back(member{entry.name, entry.name == cfg.self, 0, {}});
+    v.members.push_back(member{entry.name, entry.name == cfg.self, 0, {}, {}});
   v.quorum = v.up_count() * 2 > cfg.nodes.size();
   return v;
 }
 
-membership_status::membership_status(member_view initial)
-    : view_(std::make_shared<const member_view>(std::move(initial))) {
+membership_status::membership_status(member_view initial,
+                                     lease_status_ptr lease)
+    : view_(std::make_shared<const member_view>(std::move(initial))),
+      lease_(std::move(lease)) {
   // nop
 }
 
@@ -54,14 +62,20 @@ void membership_status::publish(member_view next) {
                     std::make_shared<const member_view>(std::move(next)));
 }
 
-uint64_t cluster_config_hash(const config::node_config& cfg) {
+std::string cluster_config_text(const config::node_config& cfg) {
   std::string text = cfg.cluster;
   for (const auto& n : cfg.nodes)
     text += '|' + n.name + '@' + n.actor.to_string();
   text += "|rf=" + std::to_string(cfg.replication_factor);
+  text += "|membership=" + std::string{to_string(cfg.membership.source)};
   text += "|pastebin.shards=" + std::to_string(cfg.pastebin.shards);
   text += "|cache.shards=" + std::to_string(cfg.cache.shards);
   text += "|twitter.shards=" + std::to_string(cfg.twitter.shards);
+  return text;
+}
+
+uint64_t cluster_config_hash(const config::node_config& cfg) {
+  auto text = cluster_config_text(cfg);
   return XXH64(text.data(), text.size(), 0);
 }
 
@@ -101,6 +115,8 @@ struct membership_state {
   std::string last_refusal;
   /// When `tick` last ran.
   clock_type::time_point last_tick = clock_type::now();
+  /// With etcd: every node's live leases (from the etcd agent).
+  std::map<std::string, std::vector<int64_t>> leases;
   static inline const char* name = "membership";
 
   peer* find(const std::string& name) {
@@ -115,10 +131,12 @@ using membership_actor = caf::stateful_actor<membership_state>;
 
 /// Returns whether `msg` is meant for a region rather than a shard.
 bool is_control(const caf::message& msg) {
-  return msg.size() > 0 && (msg.match_element<replicate_atom>(0) ||
-                            msg.match_element<sync_atom>(0) ||
-                            msg.match_element<synced_atom>(0) ||
-                            msg.match_element<offer_atom>(0));
+  return msg.size() > 0 &&
+         (msg.match_element<replicate_atom>(0) ||
+          msg.match_element<sync_atom>(0) ||
+          msg.match_element<synced_atom>(0) ||
+          msg.match_element<offer_atom>(0) ||
+          msg.match_element<config_atom>(0) || msg.match_element<join_atom>(0));
 }
 
 void publish_view(membership_actor* self) {
@@ -126,13 +144,16 @@ void publish_view(membership_actor* self) {
   member_view v;
   v.self = st.cfg.self;
   for (const auto& entry : st.cfg.nodes) {
+    auto leases = st.leases[entry.name];
     if (entry.name == st.cfg.self) {
-      v.members.push_back(member{entry.name, true, st.incarnation, {}});
+      v.members.push_back(
+          member{entry.name, true, st.incarnation, {}, std::move(leases)});
       continue;
     }
     const auto* p = st.find(entry.name);
     v.members.push_back(member{entry.name, p->up, p->incarnation,
-                               p->up ? p->gateway : nullptr});
+                               p->up ? p->gateway : nullptr,
+                               std::move(leases)});
   }
   v.quorum = v.up_count() * 2 > st.cfg.nodes.size();
   st.status->publish(std::move(v));
@@ -292,6 +313,16 @@ caf::behavior membership(membership_actor* self, config::node_config cfg,
           log::error("membership", reason);
         self->state.last_refusal = reason;
       },
+      [self](leases_atom, const std::vector<std::string>& names,
+             const std::vector<int64_t>& ids) {
+        auto& st = self->state;
+        st.leases.clear();
+        for (size_t i = 0; i < names.size() && i < ids.size(); ++i)
+          st.leases[names[i]].push_back(ids[i]);
+        publish_view(self);
+        for (auto& [service, region] : st.regions)
+          self->send(region.actor, leases_atom::value);
+      },
       [self](subscribe_atom, const std::string& service, caf::actor region,
              region_status_ptr status) {
         self->state.regions[service] = {std::move(region), std::move(status)};
@@ -299,10 +330,13 @@ caf::behavior membership(membership_actor* self, config::node_config cfg,
       [self](deliver_atom, const std::string& service, uint16_t idx,
              caf::message& msg) -> caf::result<caf::message> {
         auto i = self->state.regions.find(service);
-        if (i == self->state.regions.end())
+        if (i == self->state.regions.end()) {
+          if (!self->current_message_id().is_request())
+            return caf::delegated<caf::message>{}; // one-way: dropped
           return make_error(errc::unavailable, "service " + service +
                                                    " is not running on " +
                                                    self->state.cfg.self);
+        }
         // Straight to the shard actor when it runs here (one hop fewer);
         // the region handles the rest (control messages, moving shards,
         // errors).

@@ -18,6 +18,7 @@
 #include "troupe/persistence/lmdb_env.hpp"
 #include "troupe/persistence/store.hpp"
 #include "troupe/runtime/atoms.hpp"
+#include "troupe/runtime/etcd_agent.hpp"
 
 namespace troupe::runtime {
 
@@ -37,8 +38,17 @@ make_system_config(const config::node_config& cfg,
   result->set("scheduler.max-threads", cfg.runtime.scheduler_threads);
   result->set("scheduler.policy",
               caf::atom_from_string(cfg.runtime.scheduler_policy));
-  if (cfg.nodes.size() > 1)
+  if (cfg.nodes.size() > 1) {
     result->load<caf::io::middleman>();
+    // CAF closes a connection that stayed silent this long. Without it a
+    // connection cut by a partition stays open, and after the heal traffic
+    // waits for TCP's retransmission back-off (seconds); with it the nodes
+    // reconnect on the next heartbeat.
+    result->set("middleman.heartbeat-interval",
+                caf::timespan{cfg.membership.heartbeat_interval});
+    result->set("middleman.connection-timeout",
+                caf::timespan{cfg.membership.failure_timeout});
+  }
   if (customize)
     customize(*result);
   return result;
@@ -72,11 +82,20 @@ std::string node::start() {
       std::make_unique<persistence::group_committer>(*env_, cfg_.persistence);
   committer_->start();
   if (cfg_.nodes.size() > 1) {
-    members_ = std::make_shared<membership_status>(initial_view(cfg_));
+    bool etcd = cfg_.membership.source == config::membership_source::etcd;
+    auto lease = etcd ? std::make_shared<lease_status>() : nullptr;
+    members_ = std::make_shared<membership_status>(initial_view(cfg_), lease);
     auto started = start_membership(*system_, cfg_, members_);
     if (!started.error.empty())
       return started.error;
     membership_ = std::move(started.actor);
+    if (etcd)
+      agent_ = start_etcd_agent(*system_, cfg_, lease, membership_);
+    else
+      log::warning("node", "static membership with ", cfg_.nodes.size(),
+                   " nodes is not partition-safe: a network partition can "
+                   "lose acknowledged writes; use [membership] source = "
+                   "\"etcd\" (docs/design.md, \"Partition safety\")");
   }
   register_collectors();
   log::info("node", "node ", cfg_.self, " of cluster ", cfg_.cluster,
@@ -122,11 +141,13 @@ caf::actor node::start_region(region_spec spec) {
   if (members_)
     for (uint16_t i = 0; i < spec.shards; ++i)
       status->owners.push_back(placement_.owners(spec.service, i));
-  region_placement where{cfg_.self, &placement_, members_};
+  region_placement where{cfg_.self, &placement_, members_, agent_};
   auto handle = spawn_region(*system_, std::move(spec), std::move(base), status,
                              std::move(where));
   if (membership_)
     caf::anon_send(membership_, subscribe_atom::value, name, handle, status);
+  if (agent_)
+    caf::anon_send(agent_, subscribe_atom::value, name, handle);
   regions_[name] = handle;
   statuses_.push_back(std::move(status));
   return handle;
@@ -185,8 +206,10 @@ void node::register_collectors() {
         reg.gauge("troupe_member_up", "1 if this node sees the member up",
                   {{"node", m.name}})
             .set(m.up ? 1 : 0);
-      reg.gauge("troupe_quorum", "1 if this node sees a majority of nodes")
-          .set(view->quorum ? 1 : 0);
+      reg.gauge("troupe_quorum",
+                "1 if this node may serve: it holds a valid lease in etcd "
+                "(static: it sees a majority of the nodes)")
+          .set(members_->quorum() ? 1 : 0);
     }
     for (const auto& st : statuses_) {
       metric_labels labels{{"service", st->service}};
@@ -224,6 +247,15 @@ void node::stop() {
                                   " failed: ", system_->render(err));
                    });
     committer_->flush();
+  }
+  if (agent_) {
+    // Gives the lease back: the other nodes take this node's shards over
+    // at once instead of after the lease's TTL.
+    caf::scoped_actor self{*system_};
+    self->request(agent_, caf::infinite, revoke_atom::value)
+        .receive([](bool) {}, [](caf::error&) {});
+    caf::anon_send_exit(agent_, caf::exit_reason::user_shutdown);
+    agent_ = nullptr;
   }
   for (auto& [name, handle] : regions_)
     caf::anon_send_exit(handle, caf::exit_reason::user_shutdown);

@@ -60,8 +60,9 @@ public:
   /// Returns the region of `service`, or an invalid handle.
   caf::actor region(const std::string& service) const;
 
-  /// Returns whether every region has loaded the shards it runs and, in a
-  /// cluster, this node sees a majority of the nodes.
+  /// Returns whether every region has loaded the shards it runs (and
+  /// caught up on those it replicates) and, in a cluster, this node holds
+  /// a valid lease in etcd (static: sees a majority of the nodes).
   bool ready() const;
 
   /// Returns the membership (unset on a single node).
@@ -100,6 +101,8 @@ private:
   std::vector<caf::actor> hosts_;
   membership_status_ptr members_;
   caf::actor membership_;
+  /// With etcd: the node's agent of etcd.
+  caf::actor agent_;
   bool stopped_ = false;
   int lock_fd_ = -1;
 };

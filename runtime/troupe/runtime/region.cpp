@@ -2,6 +2,8 @@
 
 #include "troupe/runtime/region_state.hpp"
 
+#include <optional>
+
 #include <caf/actor_system.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/scheduled_actor.hpp>
@@ -25,7 +27,15 @@ bool region_status::owner_up(std::string_view key) const {
   if (!members || owners.empty())
     return true;
   auto view = members->view();
-  for (const auto& name : owners[shard_of(key, shards)])
+  auto idx = shard_of(key, shards);
+  if (auto cfgs = configs(); cfgs && idx < cfgs->size()) {
+    // etcd: the configured primary must be reachable and hold its lease
+    // (otherwise the shard is failing over: pick another).
+    const auto& primary = (*cfgs)[idx].primary;
+    const auto* m = primary.empty() ? nullptr : view->find(primary);
+    return m != nullptr && (primary == view->self || m->up) && m->lease() != 0;
+  }
+  for (const auto& name : owners[idx])
     if (const auto* m = view->find(name); m != nullptr && m->up)
       return true;
   return false;
@@ -50,16 +60,50 @@ void region_status::publish(std::vector<caf::actor> shards) {
                                   std::move(shards)));
 }
 
+void region_status::publish_configs(config_views views) {
+  std::atomic_store(&configs_,
+                    std::make_shared<const config_views>(std::move(views)));
+}
+
 namespace detail {
 
 namespace {
 
-caf::behavior shard_boot(
-    caf::event_based_actor* self,
-    std::function<caf::behavior(caf::event_based_actor*, shard_context)> init,
-    shard_context ctx) {
-  return init(self, std::move(ctx));
-}
+/// A shard actor: the service's behavior, behind a gate. With etcd, the
+/// gate refuses every request unless this node's lease is valid and still
+/// the one the shard's configuration names: once the lease may have
+/// expired in etcd, another node may serve the shard, so this copy must
+/// not answer reads (lease-based reads) or take writes.
+class shard_actor : public caf::event_based_actor {
+public:
+  using init_fn =
+      std::function<caf::behavior(caf::event_based_actor*, shard_context)>;
+
+  shard_actor(caf::actor_config& cfg, init_fn init, shard_context ctx)
+      : caf::event_based_actor(cfg), init_(std::move(init)),
+        ctx_(std::move(ctx)) {
+    // nop
+  }
+
+  caf::behavior make_behavior() override { return init_(this, ctx_); }
+
+  caf::invoke_message_result consume(caf::mailbox_element& x) override {
+    if (x.mid.is_request() && !ctx_.may_serve()) {
+      caf::response_promise rp{ctrl(), x};
+      rp.deliver(make_error(errc::unavailable,
+                            "node " + ctx_.config->self +
+                                " holds no valid lease in etcd for shard " +
+                                std::to_string(ctx_.shard) + " of " +
+                                ctx_.service + "; retry"));
+      return caf::invoke_message_result::consumed;
+    }
+    return caf::event_based_actor::consume(x);
+  }
+
+private:
+  init_fn init_;
+  shard_context ctx_;
+};
 
 } // namespace
 
@@ -70,13 +114,19 @@ void spawn_shard(region_actor* self, uint16_t idx) {
   ctx.shard = idx;
   ctx.region = self->address();
   ctx.epoch = st.epochs[idx];
-  if (st.placement.members && st.spec.replicated) {
+  if (st.etcd) {
+    ctx.members = st.placement.members;
+    ctx.lease = st.placement.members->lease();
+    ctx.lease_id = st.etcd_shards[idx].cfg.lease;
+    if (st.spec.replicated)
+      ctx.replicas = st.etcd_shards[idx].replicas;
+  } else if (st.placement.members && st.spec.replicated) {
     for (const auto& name : st.owners[idx])
       if (name != st.placement.self)
         ctx.backups.push_back(name);
     ctx.members = st.placement.members;
   }
-  auto child = self->spawn<caf::linked>(shard_boot, st.spec.shard, ctx);
+  auto child = self->spawn<shard_actor, caf::linked>(st.spec.shard, ctx);
   st.status->states[idx] = region_status::loading;
   st.index_of[child.address()] = idx;
   st.shards[idx] = std::move(child);
@@ -128,11 +178,38 @@ void on_shard_exit(region_actor* self, uint16_t idx, const caf::error& why) {
   st.status->states[idx] = region_status::failed;
 }
 
+/// Handles the control messages of the etcd protocol another node sent to
+/// shard `idx`; nullopt for any other message.
+std::optional<caf::result<caf::message>>
+on_routed_etcd(region_actor* self, uint16_t idx, caf::message& msg) {
+  using persistence::log_position;
+  if (msg.match_elements<replicate_atom, std::string>())
+    return etcd_persist_replica(self, idx, msg.get_as<std::string>(1));
+  if (msg.match_elements<sync_atom, uint64_t, uint64_t, std::string>())
+    return etcd_on_sync(
+        self, idx,
+        log_position{msg.get_as<uint64_t>(1), msg.get_as<uint64_t>(2)},
+        msg.get_as<std::string>(3));
+  if (msg.match_elements<join_atom, std::string, int64_t, uint64_t, uint64_t>())
+    return etcd_on_join(
+        self, idx, msg.get_as<std::string>(1), msg.get_as<int64_t>(2),
+        log_position{msg.get_as<uint64_t>(3), msg.get_as<uint64_t>(4)});
+  if (msg.match_elements<config_atom, std::string, int64_t>()) {
+    etcd_on_config(self, idx, msg.get_as<std::string>(1),
+                   msg.get_as<int64_t>(2));
+    return caf::result<caf::message>{caf::delegated<caf::message>{}};
+  }
+  return std::nullopt;
+}
+
 /// Handles `(local, idx, msg)`: a message another node routed here.
 caf::result<caf::message> on_routed(region_actor* self, uint16_t idx,
                                     caf::message& msg) {
   if (idx >= self->state.shards.size())
     return make_error(errc::invalid_argument, "no such shard");
+  if (self->state.etcd)
+    if (auto res = on_routed_etcd(self, idx, msg))
+      return std::move(*res);
   if (msg.match_elements<replicate_atom, std::string>())
     return persist_replica(self, idx, msg.get_as<std::string>(1));
   if (msg.match_elements<sync_atom, uint64_t, uint64_t, std::string>())
@@ -175,6 +252,11 @@ void on_exit(region_actor* self, caf::exit_msg& msg) {
   auto& st = self->state;
   auto i = st.index_of.find(msg.source);
   if (i == st.index_of.end()) {
+    if (msg.reason != caf::exit_reason::user_shutdown &&
+        msg.reason != caf::exit_reason::normal)
+      log::error("region", st.spec.service, ": stops after an exit of ",
+                 caf::to_string(msg.source), " (",
+                 self->system().render(msg.reason), ")");
     self->quit(msg.reason);
     return;
   }
@@ -196,6 +278,24 @@ caf::behavior region(region_actor* self, region_spec spec, shard_context base,
   st.placement = std::move(placement);
   st.shards.resize(n);
   init_roles(self);
+  // Errors answering one-way messages (a control message that reached a
+  // node whose service is not running yet) are not this region's failure.
+  self->set_error_handler([self](caf::error& err) {
+    log::debug("region", self->state.spec.service,
+               ": ignoring an error: ", self->system().render(err));
+  });
+  self->set_exception_handler([self](caf::scheduled_actor*,
+                                     std::exception_ptr& ep) -> caf::error {
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::exception& ex) {
+      log::error("region", self->state.spec.service,
+                 ": unexpected exception: ", ex.what());
+    } catch (...) {
+      log::error("region", self->state.spec.service, ": unexpected exception");
+    }
+    return caf::sec::runtime_error;
+  });
   self->set_exit_handler([self](caf::exit_msg& msg) { on_exit(self, msg); });
   self->set_down_handler(
       [self](caf::down_msg& msg) { on_stopped(self, msg.source); });
@@ -218,30 +318,78 @@ caf::behavior region(region_actor* self, region_spec spec, shard_context base,
           -> caf::result<caf::message> { return on_routed(self, idx, msg); },
       [self](member_down_atom, const std::string& name) {
         fail_in_flight(self, name);
-        on_member_down(self, name);
+        if (self->state.etcd)
+          etcd_reconcile_all(self);
+        else
+          on_member_down(self, name);
       },
       [self](member_up_atom, const std::string& name) {
-        on_member_up(self, name);
+        if (self->state.etcd)
+          etcd_reconcile_all(self);
+        else
+          on_member_up(self, name);
+      },
+      // -- etcd --------------------------------------------------------------
+      [self](config_atom, uint16_t idx, const std::string& json,
+             int64_t revision) { etcd_on_config(self, idx, json, revision); },
+      [self](configs_atom) {
+        self->state.configs_loaded = true;
+        etcd_reconcile_all(self);
+      },
+      [self](configs_atom, const std::vector<uint64_t>& epochs) {
+        etcd_on_positions(self, epochs);
+      },
+      [self](lease_atom, int64_t, bool) { etcd_reconcile_all(self); },
+      [self](leases_atom) { etcd_reconcile_all(self); },
+      [self](drop_atom, uint16_t idx, const std::string& node, uint64_t epoch) {
+        etcd_on_drop(self, idx, node, epoch);
+      },
+      [self](cas_atom, uint16_t idx) { etcd_retry_read_back(self, idx); },
+      [self](tick_atom) {
+        etcd_reconcile_all(self);
+        self->delayed_send(
+            self, self->state.base.config->membership.heartbeat_interval,
+            tick_atom::value);
       },
       [self](grace_atom) {
         self->state.grace_over = true;
-        reconcile_all(self);
+        if (self->state.etcd)
+          etcd_reconcile_all(self);
+        else
+          reconcile_all(self);
       },
       [self](grace_atom, uint16_t idx, uint64_t token) {
-        on_handover_timeout(self, idx, token);
+        if (self->state.etcd)
+          etcd_on_handover_timeout(self, idx, token);
+        else
+          on_handover_timeout(self, idx, token);
       },
       [self](deposed_atom, uint16_t idx, uint64_t epoch) {
         step_down(self, idx, epoch);
       },
       [self](sync_atom, uint16_t idx, uint64_t token, uint64_t epoch,
              uint64_t seq) {
-        on_position(self, idx, token, persistence::log_position{epoch, seq});
+        persistence::log_position pos{epoch, seq};
+        if (self->state.etcd)
+          etcd_on_position(self, idx, token, pos);
+        else
+          on_position(self, idx, token, pos);
       },
       [self](synced_atom, uint16_t idx, uint64_t token, uint64_t epoch,
              uint64_t seq) {
-        on_installed(self, idx, token, persistence::log_position{epoch, seq});
+        persistence::log_position pos{epoch, seq};
+        if (self->state.etcd)
+          etcd_on_installed(self, idx, token, pos);
+        else
+          on_installed(self, idx, token, pos);
       },
-      [self](sync_atom, uint16_t idx) { retry_sync(self, idx); },
+      [self](sync_atom, uint16_t idx) {
+        if (!self->state.etcd)
+          retry_sync(self, idx);
+        else if (self->state.roles[idx] == shard_role::waiting)
+          etcd_reconcile(self, idx);
+      },
+      [self](sync_atom, uint16_t idx, bool) { etcd_resync(self, idx); },
       [self](ready_atom, uint16_t idx) {
         auto& st = self->state;
         if (idx < st.shards.size())

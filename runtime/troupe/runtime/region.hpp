@@ -95,9 +95,28 @@ struct region_status {
   /// one starts or stops; the node clears it at shutdown).
   void publish(std::vector<caf::actor> shards);
 
+  /// With etcd: what this node knows of a shard's configuration.
+  struct config_view {
+    uint64_t epoch = 0;
+    /// Empty while no configuration exists.
+    std::string primary;
+    /// The replicas in sync, the primary first.
+    std::vector<std::string> replicas;
+  };
+  using config_views = std::vector<config_view>;
+
+  /// Returns the configurations of every shard (etcd; nullptr otherwise).
+  std::shared_ptr<const config_views> configs() const {
+    return std::atomic_load(&configs_);
+  }
+
+  /// Publishes the configurations (the region, whenever one changes).
+  void publish_configs(config_views views);
+
 private:
   // Swapped whole (std::atomic_load/store on shared_ptr), read lock-free.
   std::shared_ptr<const std::vector<caf::actor>> routes_;
+  std::shared_ptr<const config_views> configs_;
 };
 
 using region_status_ptr = std::shared_ptr<region_status>;
@@ -117,6 +136,9 @@ struct region_placement {
   const shard_map* map = nullptr;
   /// Unset on a single node: every shard is local.
   membership_status_ptr members;
+  /// With etcd: the node's agent of etcd (runtime/etcd_agent.hpp), which
+  /// decides with etcd who serves each shard.
+  caf::actor agent;
 };
 
 /// Spawns the region actor of a service. It supervises the shard actors

@@ -28,8 +28,6 @@
 
 namespace troupe::runtime::detail {
 
-namespace {
-
 using persistence::log_position;
 
 bool owns(const region_state& st, uint16_t idx, const std::string& name) {
@@ -44,15 +42,6 @@ size_t rank_of(const region_state& st, uint16_t idx, const std::string& name) {
                              owners.begin());
 }
 
-void set_state(region_state& st, uint16_t idx, region_status::shard_state s) {
-  st.status->states[idx] = s;
-}
-
-void count_move(region_state& st) {
-  if (st.moves != nullptr)
-    st.moves->inc();
-}
-
 /// Sends a one-way control message to the region of shard `idx` on `node`.
 void tell(region_actor* self, const std::string& node, uint16_t idx,
           caf::message msg) {
@@ -60,6 +49,48 @@ void tell(region_actor* self, const std::string& node, uint16_t idx,
   if (const auto* m = view->find(node); m != nullptr && m->up && m->gateway)
     self->send(m->gateway, deliver_atom::value, self->state.spec.service, idx,
                std::move(msg));
+}
+
+void send_transfer(region_actor* self, uint16_t idx, log_position from,
+                   caf::strong_actor_ptr requester, caf::message_id id,
+                   bool exact) {
+  auto* store = self->state.base.store;
+  auto epoch = self->state.epochs[idx];
+  self->state.base.committer->submit_task([store, idx, from, epoch, requester,
+                                           id, exact] {
+    auto transfer = store->read_transfer(idx, from);
+    std::string blob;
+    bool differs = transfer.full || !transfer.entries.empty();
+    if (exact ? differs : from < transfer.to)
+      blob = persistence::encode(transfer);
+    if (requester)
+      requester->enqueue(nullptr, id.response_id(),
+                         caf::make_message(std::move(blob), epoch), nullptr);
+  });
+}
+
+std::shared_ptr<persistence::shard_transfer>
+decode_transfer(region_actor* self, uint16_t idx, const std::string& blob) {
+  auto transfer = std::make_shared<persistence::shard_transfer>();
+  std::string why;
+  if (persistence::decode(blob, *transfer, &why))
+    return transfer;
+  auto& st = self->state;
+  log::error("failover", st.spec.service, "/", idx,
+             ": unreadable transfer from ", st.sync_from[idx], " (", why,
+             "); retrying");
+  return nullptr;
+}
+
+namespace {
+
+void set_state(region_state& st, uint16_t idx, region_status::shard_state s) {
+  st.status->states[idx] = s;
+}
+
+void count_move(region_state& st) {
+  if (st.moves != nullptr)
+    st.moves->inc();
 }
 
 /// Serves shard `idx` from this node's store under a new epoch, higher
@@ -125,12 +156,8 @@ void install(region_actor* self, uint16_t idx, uint64_t token,
     finish_sync(self, idx);
     return;
   }
-  auto transfer = std::make_shared<persistence::shard_transfer>();
-  std::string why;
-  if (!persistence::decode(blob, *transfer, &why)) {
-    log::error("failover", st.spec.service, "/", idx,
-               ": unreadable transfer from ", st.sync_from[idx], " (", why,
-               "); retrying");
+  auto transfer = decode_transfer(self, idx, blob);
+  if (!transfer) {
     self->delayed_send(self, st.base.config->membership.heartbeat_interval,
                        sync_atom::value, idx);
     return;
@@ -147,26 +174,6 @@ void install(region_actor* self, uint16_t idx, uint64_t token,
     store->install(idx, *transfer);
     caf::anon_send(dest, synced_atom::value, idx, token, transfer->to.epoch,
                    transfer->to.seq);
-  });
-}
-
-/// Reads what brings `from` up to this node's copy of shard `idx` on the
-/// committer thread and answers the sync request with it (empty: the
-/// requester is not behind) and the newest epoch this node knows of the
-/// shard (a promoted primary may not have written under its epoch yet).
-void send_transfer(region_actor* self, uint16_t idx, log_position from,
-                   caf::strong_actor_ptr requester, caf::message_id id) {
-  auto* store = self->state.base.store;
-  auto epoch = self->state.epochs[idx];
-  self->state.base.committer->submit_task([store, idx, from, epoch, requester,
-                                           id] {
-    auto transfer = store->read_transfer(idx, from);
-    std::string blob;
-    if (from < transfer.to)
-      blob = persistence::encode(transfer);
-    if (requester)
-      requester->enqueue(nullptr, id.response_id(),
-                         caf::make_message(std::move(blob), epoch), nullptr);
   });
 }
 
@@ -248,6 +255,14 @@ void init_roles(region_actor* self) {
         "Shards this node took over (promotion) or handed to another owner",
         {{"service", st.spec.service}});
   st.owners = st.status->owners;
+  auto grace = st.base.config->membership.failure_timeout;
+  if (st.placement.agent) {
+    st.etcd = true;
+    etcd_init(self);
+    self->delayed_send(self, grace, grace_atom::value);
+    self->send(self, tick_atom::value);
+    return;
+  }
   for (uint16_t i = 0; i < n; ++i) {
     if (!owns(st, i, st.placement.self)) {
       st.roles[i] = shard_role::none;
@@ -260,8 +275,7 @@ void init_roles(region_actor* self) {
       st.roles[i] = shard_role::waiting;
     }
   }
-  self->delayed_send(self, st.base.config->membership.failure_timeout,
-                     grace_atom::value);
+  self->delayed_send(self, grace, grace_atom::value);
 }
 
 void reconcile_all(region_actor* self) {
@@ -309,7 +323,7 @@ caf::result<caf::message> on_sync_request(region_actor* self, uint16_t idx,
     return make_error(errc::unavailable, "shard is being handed over");
   auto rp = self->make_response_promise();
   if (st.roles[idx] != shard_role::primary) {
-    send_transfer(self, idx, from, rp.next(), rp.id());
+    send_transfer(self, idx, from, rp.next(), rp.id(), false);
     return caf::delegated<caf::message>{};
   }
   // The acting primary: stop the shard so that the transfer holds every
@@ -321,7 +335,8 @@ caf::result<caf::message> on_sync_request(region_actor* self, uint16_t idx,
     auto i = self->state.handovers.find(idx);
     if (i == self->state.handovers.end() || i->second.token != token)
       return;
-    send_transfer(self, idx, i->second.from, i->second.requester, i->second.id);
+    send_transfer(self, idx, i->second.from, i->second.requester, i->second.id,
+                  false);
   });
   self->delayed_send(self, st.base.config->http.request_timeout,
                      grace_atom::value, idx, token);

@@ -64,6 +64,16 @@ void send_remote(region_actor* self, const std::string& owner, uint16_t idx,
               std::move(msg));
 }
 
+/// Holds `msg` while shard `idx` moves (429 beyond `max_stash`).
+void stash(region_state& st, uint16_t idx, caf::message msg,
+           caf::response_promise rp) {
+  if (st.stash[idx].size() >= max_stash)
+    rp.deliver(
+        make_error(errc::overloaded, "shard is moving and its queue is full"));
+  else
+    st.stash[idx].push_back(stashed_message{std::move(rp), std::move(msg)});
+}
+
 /// Returns the node this one believes serves shard `idx` (not itself).
 std::string acting_elsewhere(const region_state& st, uint16_t idx) {
   auto view = st.placement.members->view();
@@ -89,22 +99,26 @@ void route(region_actor* self, uint16_t idx, caf::message msg,
       rp.deliver(unavailable(st, idx, "is unavailable"));
     return;
   case shard_role::handing_over:
-    if (st.stash[idx].size() >= max_stash)
-      rp.deliver(make_error(errc::overloaded,
-                            "shard is moving and its queue is full"));
-    else
-      st.stash[idx].push_back(stashed_message{std::move(rp), std::move(msg)});
+    stash(st, idx, std::move(msg), std::move(rp));
     return;
   default:
     break;
+  }
+  if (st.etcd && st.etcd_shards[idx].joining) {
+    // Joining the replicas (maybe as the new primary): held until joined.
+    stash(st, idx, std::move(msg), std::move(rp));
+    return;
   }
   if (!may_leave || !st.placement.members) {
     rp.deliver(unavailable(st, idx, "is not served by this node"));
     return;
   }
-  auto target = acting_elsewhere(st, idx);
+  auto target = st.etcd ? etcd_target(st, idx) : acting_elsewhere(st, idx);
   if (target.empty()) {
-    rp.deliver(unavailable(st, idx, "has no owner up"));
+    rp.deliver(
+        unavailable(st, idx,
+                    st.etcd ? "has no primary right now (failing over); retry"
+                            : "has no owner up"));
     return;
   }
   if (last_hop)
@@ -134,6 +148,10 @@ caf::result<caf::message> forward(region_actor* self, uint16_t idx,
   if (members && !members->quorum() && st.spec.is_write &&
       st.spec.is_write(msg)) {
     auto view = members->view();
+    if (st.etcd)
+      return make_error(errc::unavailable,
+                        "node " + view->self +
+                            " holds no valid lease in etcd; writes need one");
     return make_error(errc::unavailable,
                       "node " + view->self + " sees " +
                           std::to_string(view->up_count()) + " of " +

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -20,7 +21,9 @@
 #include "troupe/persistence/store.hpp"
 #include "troupe/runtime/metrics.hpp"
 #include "troupe/runtime/region.hpp"
+#include "troupe/runtime/replica_set.hpp"
 #include "troupe/runtime/restart_intensity.hpp"
+#include "troupe/runtime/shard_config.hpp"
 
 namespace troupe::runtime::detail {
 
@@ -54,6 +57,48 @@ enum class shard_role : uint8_t {
 struct stashed_message {
   caf::response_promise rp;
   caf::message msg;
+};
+
+struct region_state;
+using region_actor = caf::stateful_actor<region_state>;
+
+/// With etcd: what this node knows and does about one shard besides its
+/// role (region_etcd.cpp).
+struct etcd_shard {
+  /// What runs once a proposed configuration change's outcome is known.
+  using outcome_fn = std::function<void(region_actor*, uint16_t, bool applied)>;
+
+  /// A proposal whose answer was lost: it is read back from etcd.
+  struct unknown_outcome {
+    int64_t expected = 0;
+    std::string proposed;
+    outcome_fn done;
+  };
+
+  /// The newest configuration seen (revision 0: none exists, as far as
+  /// this node knows).
+  shard_config cfg;
+  /// A compare-and-swap of the configuration is in flight: one at a time.
+  bool cas_pending = false;
+  /// Replicas the primary's journal asked to remove.
+  std::vector<std::string> drop;
+  /// The replicas the shard actor writes to (primary only).
+  replica_set_ptr replicas = std::make_shared<replica_set>();
+  /// Backup: the seq of the next entry it accepts, and the epoch below
+  /// which it refuses entries (the configuration that made it a replica).
+  uint64_t next_seq = 0;
+  uint64_t fence = 0;
+  /// Follower: the position its store reached by the last sync.
+  persistence::log_position synced;
+  /// Follower: installed, now asking the primary to join the replicas;
+  /// messages for the shard are stashed meanwhile.
+  bool joining = false;
+  /// The position of this node's store when the region started (the epoch
+  /// of a configuration this node creates is above it).
+  persistence::log_position start;
+  std::optional<unknown_outcome> unknown;
+  /// Failed sync attempts in a row (only the first is logged).
+  uint32_t failures = 0;
 };
 
 /// A hand-over in progress: who asked, and how to answer.
@@ -97,10 +142,21 @@ struct region_state {
   uint64_t node_index = 0;
   /// `troupe_shard_moves_total{service}`.
   metric_counter* moves = nullptr;
+  // etcd membership (unset with static membership).
+  bool etcd = false;
+  std::vector<etcd_shard> etcd_shards;
+  std::unique_ptr<etcd_keys> keys;
+  /// Set once the etcd agent read every configuration of the service ...
+  bool configs_loaded = false;
+  /// ... and once the positions of this node's copies are known.
+  bool positions_known = false;
+  /// `troupe_config_changes_total{service}`: configurations this node
+  /// changed by a CAS in etcd; `troupe_replicas_removed_total{service}`:
+  /// replicas removed because they did not persist an entry in time.
+  metric_counter* config_changes = nullptr;
+  metric_counter* replicas_removed = nullptr;
   static inline const char* name = "region";
 };
-
-using region_actor = caf::stateful_actor<region_state>;
 
 // region.cpp
 
@@ -188,5 +244,108 @@ void on_installed(region_actor* self, uint16_t idx, uint64_t token,
 
 /// Starts over a sync of shard `idx` that failed.
 void retry_sync(region_actor* self, uint16_t idx);
+
+/// Reads what brings `from` up to this node's copy of shard `idx` on the
+/// committer thread and answers the request `id` of `requester` with it.
+/// `exact`: any difference is sent (etcd: the copies must end equal);
+/// otherwise only when `from` is behind.
+void send_transfer(region_actor* self, uint16_t idx,
+                   persistence::log_position from,
+                   caf::strong_actor_ptr requester, caf::message_id id,
+                   bool exact);
+
+/// Decodes a transfer blob; logs and returns nullptr when unreadable.
+std::shared_ptr<persistence::shard_transfer>
+decode_transfer(region_actor* self, uint16_t idx, const std::string& blob);
+
+/// Sends a one-way control message to the region of shard `idx` on `node`.
+void tell(region_actor* self, const std::string& node, uint16_t idx,
+          caf::message msg);
+
+/// Returns the rank of `name` among the owners of `idx` (0 = preferred).
+size_t rank_of(const region_state& st, uint16_t idx, const std::string& name);
+
+/// Returns whether `name` owns shard `idx`.
+bool owns(const region_state& st, uint16_t idx, const std::string& name);
+
+// region_etcd.cpp and region_etcd_sync.cpp (membership source etcd)
+
+/// Sets every shard's role at start (etcd).
+void etcd_init(region_actor* self);
+
+/// A configuration arrived (from the agent or another node).
+void etcd_on_config(region_actor* self, uint16_t idx, const std::string& json,
+                    int64_t revision);
+
+/// Re-evaluates every shard against its configuration and the leases.
+void etcd_reconcile_all(region_actor* self);
+
+/// Re-evaluates shard `idx`.
+void etcd_reconcile(region_actor* self, uint16_t idx);
+
+/// The journal of primary shard `idx` asks to remove replica `node`.
+void etcd_on_drop(region_actor* self, uint16_t idx, const std::string& node,
+                  uint64_t epoch);
+
+/// A follower asks this primary for what it lacks of shard `idx`.
+caf::result<caf::message> etcd_on_sync(region_actor* self, uint16_t idx,
+                                       persistence::log_position from,
+                                       const std::string& requester);
+
+/// A follower installed the transfer and asks to join the replicas.
+caf::result<caf::message> etcd_on_join(region_actor* self, uint16_t idx,
+                                       const std::string& requester,
+                                       int64_t lease,
+                                       persistence::log_position at);
+
+/// Persists an entry the primary of shard `idx` sent to this replica.
+caf::result<caf::message> etcd_persist_replica(region_actor* self, uint16_t idx,
+                                               const std::string& blob);
+
+/// The follower side of a sync (region_etcd_sync.cpp).
+void etcd_start_sync(region_actor* self, uint16_t idx);
+void etcd_on_position(region_actor* self, uint16_t idx, uint64_t token,
+                      persistence::log_position pos);
+void etcd_on_installed(region_actor* self, uint16_t idx, uint64_t token,
+                       persistence::log_position pos);
+
+/// Proposes `next` as the configuration of `idx` by a CAS on the revision
+/// this node knows, relying on the member keys `must_exist` (leases held)
+/// and `must_not_exist` (leases expired); `done` learns whether it was
+/// applied. The shard's other changes wait until then.
+void etcd_propose(region_actor* self, uint16_t idx, shard_config next,
+                  std::vector<std::string> must_exist,
+                  std::vector<std::string> must_not_exist,
+                  etcd_shard::outcome_fn done);
+
+/// The join CAS of `requester` (at position `at`) ended.
+void etcd_after_join(region_actor* self, uint16_t idx,
+                     const std::string& requester, persistence::log_position at,
+                     bool applied, caf::response_promise& rp);
+
+/// A hand-over (sync) of `idx` was not completed in time.
+void etcd_on_handover_timeout(region_actor* self, uint16_t idx, uint64_t token);
+
+/// This node's copy of `idx` misses an entry (a failed replica write).
+void etcd_resync(region_actor* self, uint16_t idx);
+
+/// Returns the node serving `idx` by its configuration, "" when none or
+/// this one.
+std::string etcd_target(const region_state& st, uint16_t idx);
+
+/// Serves shard `idx` by its configuration (etcd).
+void etcd_become_primary(region_actor* self, uint16_t idx);
+
+/// Adopts `cfg` for shard `idx` if it is newer than the one known.
+bool etcd_adopt(region_actor* self, uint16_t idx, shard_config cfg);
+
+/// Reads back the configuration of `idx` after a lost CAS answer.
+void etcd_retry_read_back(region_actor* self, uint16_t idx);
+
+/// The positions of this node's copies of every shard are known.
+void etcd_on_positions(region_actor* self, const std::vector<uint64_t>& epochs);
+
+/// Fails the messages stashed for shard `idx` with `why`.
+void fail_stash(region_actor* self, uint16_t idx, const caf::error& why);
 
 } // namespace troupe::runtime::detail

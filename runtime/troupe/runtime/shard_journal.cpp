@@ -9,6 +9,7 @@
 #include "troupe/persistence/group_committer.hpp"
 #include "troupe/runtime/atoms.hpp"
 #include "troupe/runtime/errors.hpp"
+#include "troupe/runtime/replica_set.hpp"
 
 namespace troupe::runtime {
 
@@ -27,60 +28,12 @@ bool is_conflict(const caf::error& err) {
 
 } // namespace
 
-namespace detail {
-
-/// Where the reply to a write goes. Enqueued straight into the requester's
-/// mailbox from whichever thread learns that the write is durable (the
-/// committer thread, or the shard itself with async), with no hop through
-/// the shard: `response_promise::deliver` is only safe on the actor's own
-/// thread, so the promise is taken apart into receiver and request id.
-struct reply_to {
-  caf::strong_actor_ptr receiver;
-  caf::message_id id;
-
-  void send(caf::message msg) const {
-    if (receiver)
-      receiver->enqueue(nullptr, id.response_id(), std::move(msg), nullptr);
-  }
-};
-
-/// Sends a write's reply once its entry is durable here and every backup
-/// that was live at submit time persisted it (or failed, or went down:
-/// a write never waits for a dead node). Shared by the committer thread
-/// and the shard's thread.
-struct pending_reply {
-  pending_reply(int parties, reply_to to, caf::message msg)
-      : remaining(parties), client(std::move(to)), reply(std::move(msg)) {
-    // nop
-  }
-
-  /// One party is done; the last one sends the reply.
-  void arrive() {
-    if (--remaining == 0 && !failed)
-      client.send(std::move(reply));
-  }
-
-  /// The local commit failed: answer with `err` at once.
-  void fail(caf::error err) {
-    failed = true;
-    client.send(caf::make_message(std::move(err)));
-  }
-
-  std::atomic<int> remaining;
-  std::atomic<bool> failed{false};
-  reply_to client;
-  caf::message reply;
-};
-
-} // namespace detail
-
 namespace {
 
 /// A backup refused an entry because another node serves the shard with a
 /// newer epoch: this primary was deposed while it was cut off. The write
 /// is not acknowledged and the region stops this shard and catches up.
-void deposed(const shard_context& ctx,
-             const std::shared_ptr<detail::pending_reply>& pending,
+void deposed(const shard_context& ctx, const detail::pending_reply_ptr& pending,
              const caf::error& err) {
   log::warning("replication", ctx.service, "/", ctx.shard,
                ": a backup refused an entry (", error_message(err),
@@ -104,15 +57,15 @@ caf::error shard_journal::submit(caf::event_based_actor* self,
   entry.seq = seq;
   entry.epoch = ctx_.epoch;
   entry.ops = std::move(ops);
-  auto backups = live_backups();
+  auto targets = replication_targets(entry.epoch);
   // With `async` the client is answered once the write is queued, so it
   // never waits for backups either.
   bool wait = ctx_.config->persistence.level != config::durability::async;
   auto pending = std::make_shared<detail::pending_reply>(
-      1 + (wait ? static_cast<int>(backups.size()) : 0),
+      1 + (wait ? static_cast<int>(targets.size()) : 0),
       detail::reply_to{rp.pending() ? rp.next() : nullptr, rp.id()},
-      std::move(reply));
-  auto blob = backups.empty() ? std::string{} : persistence::encode(entry);
+      std::move(reply), ctx_.lease, ctx_.lease_id);
+  auto blob = targets.empty() ? std::string{} : persistence::encode(entry);
   // The shard itself is only told about failures, and only weakly held: a
   // queued commit must not keep a stopped shard alive.
   auto shard = self->address();
@@ -128,26 +81,62 @@ caf::error shard_journal::submit(caf::event_based_actor* self,
   if (res != persistence::submit_result::accepted)
     return refused(res);
   last_seq_ = seq;
-  for (auto& gateway : backups)
-    replicate(self, gateway, blob, wait ? pending : nullptr);
+  auto waiting = wait ? pending : nullptr;
+  for (auto& t : targets) {
+    if (t.gateway)
+      replicate(self, t, blob, waiting);
+    else
+      replica_failed(t, waiting, "it is unreachable");
+  }
   return {};
 }
 
-std::vector<caf::actor> shard_journal::live_backups() const {
-  std::vector<caf::actor> out;
+std::vector<shard_journal::target>
+shard_journal::replication_targets(uint64_t& epoch) const {
+  std::vector<target> out;
   if (!ctx_.members)
     return out;
   auto view = ctx_.members->view();
+  auto gateway_of = [&](const std::string& name) -> caf::actor {
+    const auto* m = view->find(name);
+    return m != nullptr && m->up ? m->gateway : nullptr;
+  };
+  if (ctx_.replicas) {
+    // etcd: every replica of the configuration, reachable or not.
+    auto current = ctx_.replicas->current();
+    epoch = current->epoch;
+    for (const auto& name : current->backups)
+      out.push_back(target{name, epoch, gateway_of(name)});
+    return out;
+  }
+  // static: the backups that are up now.
   for (const auto& name : ctx_.backups)
-    if (const auto* m = view->find(name); m && m->up && m->gateway)
-      out.push_back(m->gateway);
+    if (auto gateway = gateway_of(name))
+      out.push_back(target{name, epoch, std::move(gateway)});
   return out;
 }
 
-void shard_journal::replicate(caf::event_based_actor* self,
-                              const caf::actor& gateway,
+void shard_journal::replica_failed(const target& t,
+                                   const detail::pending_reply_ptr& pending,
+                                   const std::string& why) {
+  if (!pending)
+    return;
+  // A write is acknowledged only once every replica of the configuration
+  // has it: park it until the region removed this replica by a CAS.
+  if (!ctx_.replicas->park(t.name, pending)) {
+    pending->arrive(); // removed already
+    return;
+  }
+  log::debug("replication", ctx_.service, "/", ctx_.shard, ": replica ", t.name,
+             " did not persist an entry (", why,
+             "); asking to remove it from the configuration");
+  if (auto region = caf::actor_cast<caf::actor>(ctx_.region))
+    caf::anon_send(region, drop_atom::value, ctx_.shard, t.name, t.epoch);
+}
+
+void shard_journal::replicate(caf::event_based_actor* self, const target& t,
                               const std::string& blob,
-                              std::shared_ptr<detail::pending_reply> pending) {
+                              detail::pending_reply_ptr pending) {
   if (lag_ == nullptr && ctx_.metrics != nullptr)
     lag_ = &ctx_.metrics->gauge(
         "troupe_replication_pending",
@@ -155,28 +144,35 @@ void shard_journal::replicate(caf::event_based_actor* self,
         {{"service", ctx_.service}});
   if (lag_ != nullptr)
     lag_->add(1);
-  auto done = [pending, lag = lag_] {
-    if (lag != nullptr)
-      lag->add(-1);
-    if (pending)
-      pending->arrive();
-  };
-  // A backup that has not persisted the entry within the failure timeout
-  // is either down (the membership will say so) or too slow to wait for:
-  // the write is durable here; the backup misses the entry.
-  self->request(gateway, ctx_.config->membership.failure_timeout,
+  auto lag = lag_;
+  // Static: a backup that has not persisted the entry within the failure
+  // timeout is either down (the membership will say so) or too slow to
+  // wait for: the write is durable here; the backup misses the entry.
+  // etcd: the replica is removed from the configuration first.
+  self->request(t.gateway, ctx_.config->membership.failure_timeout,
                 deliver_atom::value, ctx_.service, ctx_.shard,
                 caf::make_message(replicate_atom::value, blob))
-      .then([done](replicate_atom) { done(); },
-            [done, pending, ctx = &ctx_](caf::error& err) {
-              if (is_conflict(err))
-                deposed(*ctx, pending, err);
-              else
-                log::warning("replication", ctx->service, "/", ctx->shard,
-                             ": a backup did not persist an entry: ",
-                             caf::to_string(err));
-              done();
-            });
+      .then(
+          [pending, lag](replicate_atom) {
+            if (lag != nullptr)
+              lag->add(-1);
+            if (pending)
+              pending->arrive();
+          },
+          [this, t, pending, lag](caf::error& err) {
+            if (lag != nullptr)
+              lag->add(-1);
+            if (ctx_.replicas)
+              return replica_failed(t, pending, caf::to_string(err));
+            if (is_conflict(err))
+              deposed(ctx_, pending, err);
+            else
+              log::warning(
+                  "replication", ctx_.service, "/", ctx_.shard,
+                  ": a backup did not persist an entry: ", caf::to_string(err));
+            if (pending)
+              pending->arrive();
+          });
 }
 
 caf::error shard_journal::submit(caf::event_based_actor* self,

@@ -21,6 +21,7 @@ namespace troupe::runtime {
 
 namespace detail {
 struct pending_reply;
+using pending_reply_ptr = std::shared_ptr<pending_reply>;
 } // namespace detail
 
 /// The write path of one durable shard actor.
@@ -70,14 +71,29 @@ public:
   const shard_context& context() const { return ctx_; }
 
 private:
-  /// Returns the membership actors of the backups that are up now.
-  std::vector<caf::actor> live_backups() const;
+  /// A replica an entry goes to.
+  struct target {
+    std::string name;
+    /// The epoch of the configuration the entry was written under.
+    uint64_t epoch = 0;
+    /// Its membership actor; invalid while unreachable.
+    caf::actor gateway;
+  };
 
-  /// Sends the encoded entry to one backup; `pending` (if set) learns when
-  /// the backup persisted it, failed or timed out.
-  void replicate(caf::event_based_actor* self, const caf::actor& gateway,
-                 const std::string& blob,
-                 std::shared_ptr<detail::pending_reply> pending);
+  /// Returns the replicas of the next entry and sets `epoch` to the epoch
+  /// it is written under. Static: the backups up now. etcd: every replica
+  /// of the shard's configuration.
+  std::vector<target> replication_targets(uint64_t& epoch) const;
+
+  /// Sends the encoded entry to one replica; `pending` (if set) learns
+  /// when the replica persisted it, failed or timed out.
+  void replicate(caf::event_based_actor* self, const target& t,
+                 const std::string& blob, detail::pending_reply_ptr pending);
+
+  /// etcd: `t` did not persist an entry of `pending`; parks the write until
+  /// the region removed `t` from the configuration.
+  void replica_failed(const target& t, const detail::pending_reply_ptr& pending,
+                      const std::string& why);
 
   shard_context ctx_;
   uint64_t last_seq_ = 0;

@@ -33,17 +33,22 @@ json cluster_view(runtime::node& n) {
   auto view = n.members() ? n.members()->view()
                           : std::make_shared<const runtime::member_view>(
                                 runtime::initial_view(cfg));
+  bool etcd = n.members() && n.members()->lease();
   auto nodes = json::array();
   for (const auto& entry : cfg.nodes) {
     const auto* m = view->find(entry.name);
-    nodes.push_back(json{{"name", entry.name},
-                         {"state", m && m->up ? "up" : "down"},
-                         {"http", entry.http.to_string()},
-                         {"actor", entry.actor.to_string()}});
+    json row{{"name", entry.name},
+             {"state", m && m->up ? "up" : "down"},
+             {"http", entry.http.to_string()},
+             {"actor", entry.actor.to_string()}};
+    if (etcd)
+      row["lease"] = m != nullptr && m->lease() != 0;
+    nodes.push_back(std::move(row));
   }
   auto shards = json::object();
   for (const auto& status : n.regions()) {
     auto rows = json::array();
+    auto configs = status->configs();
     for (uint16_t i = 0; i < status->shards; ++i) {
       auto owners = n.placement().owners(status->service, i);
       json row{{"shard", i},
@@ -51,12 +56,21 @@ json cluster_view(runtime::node& n) {
                {"replicas",
                 std::vector<std::string>(owners.begin() + 1, owners.end())},
                {"serving", nullptr}};
-      // The acting primary: the first owner up (the backups take over).
-      for (const auto& name : owners)
-        if (const auto* m = view->find(name); m != nullptr && m->up) {
-          row["serving"] = name;
-          break;
-        }
+      if (etcd && configs && i < configs->size()) {
+        // The configuration in etcd: who serves, which replicas are in sync.
+        const auto& c = (*configs)[i];
+        if (!c.primary.empty())
+          row["serving"] = c.primary;
+        row["epoch"] = c.epoch;
+        row["in_sync"] = c.replicas;
+      } else if (!etcd) {
+        // The acting primary: the first owner up (the backups take over).
+        for (const auto& name : owners)
+          if (const auto* m = view->find(name); m != nullptr && m->up) {
+            row["serving"] = name;
+            break;
+          }
+      }
       auto state = status->states[i].load();
       if (state != runtime::region_status::remote)
         row["state"] = shard_state_name(state);
@@ -66,7 +80,8 @@ json cluster_view(runtime::node& n) {
   }
   return json{{"cluster", cfg.cluster},
               {"self", cfg.self},
-              {"quorum", view->quorum},
+              {"quorum", n.members() ? n.members()->quorum() : true},
+              {"membership", config::to_string(cfg.membership.source)},
               {"nodes", std::move(nodes)},
               {"shards", std::move(shards)}};
 }

@@ -1,0 +1,134 @@
+#include "etcd_server.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "harness.hpp"
+
+namespace troupe_e2e {
+
+namespace {
+
+void reap(int pid) {
+  for (int i = 0; i < 200; ++i) {
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) != 0)
+      return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+}
+
+} // namespace
+
+etcd_server::etcd_server()
+    : dir_(make_temp_dir()), client_port_(free_port()),
+      peer_port_(free_port()) {
+  // nop
+}
+
+etcd_server::~etcd_server() {
+  if (pid_ > 0)
+    kill9();
+  remove_tree(dir_);
+}
+
+std::string etcd_server::binary() {
+  const char* env = std::getenv("ETCD_BIN");
+  return env != nullptr && *env != '\0' ? env : "/usr/bin/etcd";
+}
+
+std::string etcd_server::endpoint() const {
+  return "127.0.0.1:" + std::to_string(client_port_);
+}
+
+std::string etcd_server::log() const {
+  return read_file(dir_ + "/etcd.log");
+}
+
+bool etcd_server::start(std::chrono::milliseconds timeout) {
+  if (::access(binary().c_str(), X_OK) != 0) {
+    ADD_FAILURE() << "etcd not found at " << binary()
+                  << " (install Debian's etcd-server: scripts/install-deps.sh)";
+    return false;
+  }
+  auto client = "http://" + endpoint();
+  auto peer = "http://127.0.0.1:" + std::to_string(peer_port_);
+  std::vector<std::string> args{binary(),
+                                "--name=test",
+                                "--data-dir=" + dir_ + "/data",
+                                "--listen-client-urls=" + client,
+                                "--advertise-client-urls=" + client,
+                                "--listen-peer-urls=" + peer,
+                                "--initial-advertise-peer-urls=" + peer,
+                                "--initial-cluster=test=" + peer,
+                                "--election-timeout=500",
+                                "--heartbeat-interval=50",
+                                "--log-level=warn"};
+  std::vector<char*> argv;
+  for (auto& a : args)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+  auto log_path = dir_ + "/etcd.log";
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    int out = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    int in = ::open("/dev/null", O_RDONLY);
+    ::dup2(in, 0);
+    ::dup2(out, 1);
+    ::dup2(out, 2);
+    ::execv(argv[0], argv.data());
+    std::fprintf(stderr, "exec %s: %s\n", argv[0], std::strerror(errno));
+    ::_exit(127);
+  }
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      ADD_FAILURE() << "etcd exited at start:\n" << log();
+      return false;
+    }
+    try {
+      auto r = request(client_port_, "GET", "/health");
+      if (r.status == 200 && r.body.find("true") != std::string::npos)
+        return true;
+    } catch (const std::exception&) {
+      // not listening yet
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ADD_FAILURE() << "etcd not healthy after " << timeout.count() << " ms:\n"
+                << log();
+  return false;
+}
+
+void etcd_server::kill9() {
+  if (pid_ <= 0)
+    return;
+  ::kill(pid_, SIGKILL);
+  ::waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+void etcd_server::stop() {
+  if (pid_ <= 0)
+    return;
+  ::kill(pid_, SIGTERM);
+  reap(pid_);
+  pid_ = -1;
+}
+
+} // namespace troupe_e2e

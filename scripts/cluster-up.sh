@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Starts the local three-node cluster of cluster-config/local-3.toml in the
 # background. Installs what is missing and builds like scripts/run-node.sh
-# (TROUPE_BIN=path runs that binary instead of building), then starts every
-# node of the config with its log and pid file in its data dir
-# (./data/local-3/nN/troupe.{log,pid}), waits until each /readyz is 200
-# (READY_TIMEOUT=30 seconds) and prints the URLs. Nodes already running are
-# left alone, so after `kill -9` of one node this starts just that node
-# again. scripts/cluster-down.sh stops the cluster.
+# (TROUPE_BIN=path runs that binary instead of building), starts the
+# cluster's etcd (the configuration manager of its shards: 127.0.0.1:2479,
+# data and log in ./data/local-3/etcd), then every node of the config with
+# its log and pid file in its data dir (./data/local-3/nN/troupe.{log,pid}),
+# waits until each /readyz is 200 (READY_TIMEOUT=30 seconds) and prints the
+# URLs. Whatever runs already is left alone, so after `kill -9` of one node
+# this starts just that node again. scripts/cluster-down.sh stops it all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/cluster-lib.sh
@@ -17,6 +18,34 @@ if [[ -z ${TROUPE_BIN:-} ]]; then
   scripts/build.sh release
 fi
 bin=${TROUPE_BIN:-build/release/app/troupe}
+
+start_etcd() {
+  if etcd_running; then
+    return
+  fi
+  mkdir -p "$etcd_dir"
+  nohup etcd --name local-3 --data-dir "$etcd_dir/data" \
+    --listen-client-urls "http://$etcd_client" \
+    --advertise-client-urls "http://$etcd_client" \
+    --listen-peer-urls "http://$etcd_peer" \
+    --initial-advertise-peer-urls "http://$etcd_peer" \
+    --initial-cluster "local-3=http://$etcd_peer" \
+    --log-level warn </dev/null >>"$etcd_dir/etcd.log" 2>&1 &
+  echo $! >"$etcd_dir/etcd.pid"
+  local deadline=$((SECONDS + timeout))
+  until curl -fs --max-time 1 "http://$etcd_client/health" | grep -q true; do
+    if ! etcd_running || ((SECONDS >= deadline)); then
+      echo "cluster-up: etcd did not start; $etcd_dir/etcd.log ends with:" >&2
+      tail -n 15 "$etcd_dir/etcd.log" >&2
+      exit 1
+    fi
+    sleep 0.1
+  done
+}
+
+if grep -q '^source *= *"etcd"' "$config"; then
+  start_etcd
+fi
 
 # "name http data_dir" of every [[nodes]] entry
 mapfile -t nodes < <(awk -F'"' '/^\[/ && n { print n, h, d; n = "" }

@@ -50,11 +50,17 @@ bool read_proc_stat(int pid, char& state, int& ppid) {
 
 } // namespace
 
+millis node_settings::default_lease_ttl() {
+  const char* env = std::getenv("TROUPE_TEST_LEASE_TTL_MS");
+  long ms = env != nullptr ? std::atol(env) : 0;
+  return millis{ms >= 1000 ? ms / 1000 * 1000 : 1000};
+}
+
 // -- cluster -----------------------------------------------------------------
 
 cluster::cluster(node_settings settings,
                  std::map<std::string, node_settings> overrides, size_t size)
-    : settings_(settings) {
+    : settings_(settings), etcd_(std::make_unique<troupe_e2e::etcd_server>()) {
   // free_port() never hands out a port twice in this process.
   for (size_t i = 0; i < size; ++i) {
     names_.push_back("n" + std::to_string(i + 1));
@@ -108,7 +114,12 @@ std::string cluster::config_text(const node_settings& s) const {
       << "request_timeout_ms = " << s.request_timeout.count() << "\n\n"
       << "[membership]\n"
       << "heartbeat_interval_ms = " << s.heartbeat_interval.count() << "\n"
-      << "failure_timeout_ms = " << s.failure_timeout.count() << "\n\n"
+      << "failure_timeout_ms = " << s.failure_timeout.count() << "\n";
+  if (s.membership == "etcd")
+    out << "source = \"etcd\"\n"
+        << "etcd_endpoints = [\"" << etcd_->endpoint() << "\"]\n"
+        << "lease_ttl_ms = " << s.lease_ttl.count() << "\n";
+  out << "\n"
       << "[pastebin]\n"
       << "shards = " << s.pastebin_shards << "\n"
       << "stats_flush_interval_ms = " << s.stats_flush_interval.count()
@@ -121,12 +132,47 @@ std::string cluster::config_text(const node_settings& s) const {
   return out.str();
 }
 
+void cluster::start_node(size_t i) {
+  // Every test cluster has an etcd of its own, started with the first node.
+  if (settings_.membership == "etcd" && !etcd_->running()) {
+    ASSERT_TRUE(etcd_->start());
+  }
+  nodes_[i]->start();
+}
+
 bool cluster::start() {
   for (size_t i = 0; i < size(); ++i)
     start_node(i);
   std::vector<size_t> all(size());
   std::iota(all.begin(), all.end(), size_t{0});
-  return wait_formed(all) && read_shard_map();
+  return wait_formed(all) && read_shard_map() &&
+         (settings_.membership != "etcd" || wait_preferred(0));
+}
+
+bool cluster::wait_preferred(size_t observer, millis timeout) const {
+  json last;
+  bool done = eventually(
+      [&] {
+        last = view(observer);
+        if (!last.is_object() || !last["shards"].is_object())
+          return false;
+        for (const auto& [service, rows] : last["shards"].items()) {
+          // The cache keeps no replicas: only its primary is in sync.
+          bool replicated = service != "cache";
+          for (const auto& row : rows)
+            if (row["serving"] != row["primary"] ||
+                (replicated &&
+                 row["in_sync"].size() != 1 + row["replicas"].size()))
+              return false;
+        }
+        return true;
+      },
+      timeout);
+  if (!done)
+    ADD_FAILURE() << "not every shard is served by its preferred primary "
+                     "with every replica in sync: "
+                  << last.dump();
+  return done;
 }
 
 bool cluster::wait_formed(const std::vector<size_t>& which, millis timeout) {

@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include "etcd_server.hpp"
 #include "harness.hpp"
 
 namespace troupe_cluster {
@@ -40,6 +41,14 @@ struct node_settings {
   uint64_t cache_capacity_bytes = 16u << 20;
   /// A Twitter search shard slower than this makes the reply partial.
   millis search_timeout{1000};
+  /// "etcd" (the cluster starts its own etcd) or "static".
+  std::string membership = "etcd";
+  /// The TTL of each node's lease in etcd: 1 s, or the whole seconds of
+  /// TROUPE_TEST_LEASE_TTL_MS (e.g. 4000 for sanitizer builds, whose nodes
+  /// may not renew a lease within a second).
+  millis lease_ttl = default_lease_ttl();
+
+  static millis default_lease_ttl();
 };
 
 /// A cluster of `size` nodes named n1, n2, ... Nothing runs until start().
@@ -69,7 +78,7 @@ public:
   bool start();
   /// Starts node i and returns at once (it is not ready before it sees a
   /// majority of the nodes).
-  void start_node(size_t i) { nodes_[i]->start(); }
+  void start_node(size_t i);
   /// Writes node i's config with `s` (read when the node starts next).
   void configure(size_t i, const node_settings& s);
   /// Waits until every node in `which` is ready and sees all of `which` up.
@@ -99,12 +108,22 @@ public:
   /// The last `lines` lines of every node's log, for failure messages.
   std::string logs(size_t lines = 40) const;
 
+  /// The cluster's etcd (running unless a test stopped it; unused with
+  /// static membership).
+  troupe_e2e::etcd_server& etcd() { return *etcd_; }
+
+  /// With etcd: waits until every shard is served by its preferred
+  /// primary, as node `observer` sees it.
+  bool wait_preferred(size_t observer,
+                      millis timeout = std::chrono::seconds(30)) const;
+
 private:
   std::string config_text(const node_settings& s) const;
   bool read_shard_map();
   int pid_of(size_t i) const;
 
   node_settings settings_;
+  std::unique_ptr<troupe_e2e::etcd_server> etcd_;
   std::vector<std::string> names_;
   std::vector<uint16_t> actor_ports_;
   std::vector<std::unique_ptr<node_process>> nodes_;

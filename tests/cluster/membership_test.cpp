@@ -102,9 +102,12 @@ protected:
   }
 
   void SetUp() override {
-    for (size_t i = 0; i < c_.size(); ++i)
-      c_.start_node(i);
+    // n1 and n2 form first: a node with another config cannot join a
+    // running cluster (with etcd, the first nodes' config is the cluster's).
+    c_.start_node(0);
+    c_.start_node(1);
     ASSERT_TRUE(c_.wait_formed({0, 1})) << "n1 and n2 did not form";
+    c_.start_node(odd_one);
   }
 
   void TearDown() override {
@@ -144,6 +147,10 @@ TEST_F(clusterConfigMismatch, RefusedNodeNeverComesUp) {
     std::this_thread::sleep_for(100ms);
   }
   EXPECT_EQ(c_.view(0)["quorum"], true);
+  // etcd holds the config the running nodes share: n3 stays out of it.
+  EXPECT_NE(c_.node(odd_one).log().find("refusing to join cluster"),
+            std::string::npos);
+  EXPECT_EQ(send(c_.port(odd_one), "GET", "/readyz").status, 503);
 }
 
 TEST_F(clusterConfigMismatch,

@@ -1,6 +1,8 @@
-// Minority: two nodes of three are stopped. The remaining node refuses
-// writes and reports not ready, but still serves reads of its own shards;
-// once the others are back, writes are accepted and nothing diverged.
+// Minority under static membership: two nodes of three are stopped. The
+// remaining node refuses writes and reports not ready, but still serves
+// reads of its own shards; once the others are back, writes are accepted
+// and nothing diverged. (With etcd a node's lease decides instead:
+// etcd_outage_test.cpp and the partition lab in tests/fault.)
 #include "cluster.hpp"
 #include "shared_node.hpp"
 
@@ -16,6 +18,12 @@ const std::vector<size_t> stopped{1, 2}; // n2, n3
 
 class clusterMinority : public fresh_cluster_test {
 protected:
+  node_settings settings() const override {
+    node_settings s;
+    s.membership = "static";
+    return s;
+  }
+
   void SetUp() override {
     fresh_cluster_test::SetUp();
     if (HasFatalFailure())

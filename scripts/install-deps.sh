@@ -17,6 +17,10 @@ packages=(
   libssl-dev            # MD5 for shortlinks
   libcli11-dev          # command line
   libgtest-dev googletest
+  # The partition lab (tests/fault, docs/development.md): nft drop rules
+  # between network namespaces, and etcd as the membership's configuration
+  # manager. iproute2 (`ip netns`) is part of every Debian install.
+  iproute2 nftables etcd-server
 )
 
 missing=()

@@ -7,10 +7,17 @@
 // plus troupe's /healthz, /readyz and /metrics. Runs until SIGINT/SIGTERM.
 //
 //   custom_route DATA_DIR [PORT]      (default port 8090, on 127.0.0.1)
+//   custom_route --config FILE [--node NAME]
+//
+// The second form reads a troupe config file (cluster-config/single.toml
+// documents the keys); with two or more [[nodes]] the counter is sharded,
+// replicated and failed over across the nodes like any entity (every node
+// runs the same file and picks its entry with --node).
 #include <climits>
 #include <csignal>
 #include <cstdint>
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include "troupe/config/config.hpp"
@@ -90,6 +97,49 @@ std::optional<http::entity_call> value_call(http::request_context& ctx) {
   return http::entity_call{*key, caf::make_message(get_atom::value)};
 }
 
+/// The node's config from the command line, or nullopt (after printing
+/// why) when it is wrong.
+std::optional<troupe::config::node_config> config_from_args(int argc,
+                                                            char** argv) {
+  constexpr const char* usage =
+      "usage: custom_route DATA_DIR [PORT]   (PORT 0..65535, default 8090; 0 "
+      "picks a free one)\n"
+      "       custom_route --config FILE [--node NAME]\n";
+  if (argc >= 2 && std::string{argv[1]} == "--config") {
+    std::optional<std::string> file;
+    troupe::config::overrides flags;
+    bool pairs = argc % 2 == 1; // flag value flag value ...
+    for (int i = 1; pairs && i + 1 < argc; i += 2) {
+      std::string flag = argv[i];
+      if (flag == "--config")
+        file = argv[i + 1];
+      else if (flag == "--node")
+        flags.node = argv[i + 1];
+      else
+        pairs = false;
+    }
+    if (!pairs || !file) {
+      std::cerr << usage;
+      return std::nullopt;
+    }
+    auto loaded = troupe::config::load(file, flags);
+    if (!loaded.config)
+      std::cerr << "custom_route: " << loaded.error << '\n';
+    return loaded.config;
+  }
+  char* end = nullptr;
+  auto port = argc > 2 ? std::strtoul(argv[2], &end, 10) : 8090;
+  if (argc < 2 || argc > 3 || (argc > 2 && (*end != '\0' || port > 65535))) {
+    std::cerr << usage;
+    return std::nullopt;
+  }
+  auto cfg = troupe::config::default_config();
+  cfg.nodes.front().data_dir = argv[1];
+  cfg.nodes.front().http.port = static_cast<uint16_t>(port);
+  cfg.persistence.map_size_mb = 64;
+  return cfg;
+}
+
 int wait_for_signal() {
   sigset_t set;
   sigemptyset(&set);
@@ -103,23 +153,19 @@ int wait_for_signal() {
 } // namespace
 
 int main(int argc, char** argv) {
-  char* end = nullptr;
-  auto port = argc > 2 ? std::strtoul(argv[2], &end, 10) : 8090;
-  if (argc < 2 || argc > 3 || (argc > 2 && (*end != '\0' || port > 65535))) {
-    std::cerr << "usage: custom_route DATA_DIR [PORT]   (PORT 0..65535, "
-                 "default 8090; 0 picks a free one)\n";
+  auto loaded = config_from_args(argc, argv);
+  if (!loaded)
     return 2;
-  }
+  const auto& cfg = *loaded;
+  troupe::log::level lvl = troupe::log::level::info;
+  troupe::log::parse_level(cfg.log_level, lvl);
+  troupe::log::set_level(lvl);
   // Only this thread takes SIGINT/SIGTERM (threads started later inherit).
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  auto cfg = troupe::config::default_config();
-  cfg.nodes.front().data_dir = argv[1];
-  cfg.nodes.front().http.port = static_cast<uint16_t>(port);
-  cfg.persistence.map_size_mb = 64;
   troupe::runtime::node node{cfg};
   if (auto err = node.start(); !err.empty()) {
     std::cerr << "custom_route: " << err << '\n';

@@ -79,7 +79,12 @@ std::string http_response::error_code() const {
 
 // -- connection --------------------------------------------------------------
 
-connection::connection(uint16_t port, std::chrono::milliseconds timeout) {
+connection::connection(uint16_t port, std::chrono::milliseconds timeout,
+                       const std::string& host)
+    : host_(host) {
+  in_addr ip{};
+  if (::inet_pton(AF_INET, host.c_str(), &ip) != 1)
+    throw io_error("not an IPv4 address: " + host);
   fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd_ < 0)
     throw io_error(std::string{"socket: "} + std::strerror(errno));
@@ -93,7 +98,7 @@ connection::connection(uint16_t port, std::chrono::milliseconds timeout) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_addr = ip;
   if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     auto err = std::string{"connect: "} + std::strerror(errno);
     close_fd();
@@ -231,7 +236,7 @@ http_response connection::request(const std::string& method,
                                   const std::string& body,
                                   const header_list& headers) {
   std::string req = method + " " + target + " HTTP/1.1\r\n";
-  req += "Host: 127.0.0.1\r\n";
+  req += "Host: " + host_ + "\r\n";
   bool has_length = false;
   for (const auto& [k, v] : headers) {
     req += k + ": " + v + "\r\n";

@@ -37,11 +37,15 @@ struct http_response {
   std::string error_code() const;
 };
 
-/// One keep-alive connection to 127.0.0.1:port.
+/// One keep-alive connection to host:port (127.0.0.1 unless `host` names
+/// another IPv4 address, e.g. a node in tests/fault's network namespaces).
+/// `timeout` bounds connect, each send and each receive.
 class connection {
 public:
-  explicit connection(uint16_t port, std::chrono::milliseconds timeout =
-                                         std::chrono::seconds(15));
+  explicit connection(
+      uint16_t port,
+      std::chrono::milliseconds timeout = std::chrono::seconds(15),
+      const std::string& host = "127.0.0.1");
   ~connection();
   connection(const connection&) = delete;
   connection& operator=(const connection&) = delete;
@@ -64,6 +68,7 @@ private:
 
   int fd_ = -1;
   std::string buf_;
+  std::string host_; // sent as the Host header
 };
 
 /// One-shot request on a fresh connection.

@@ -28,6 +28,7 @@ foreach(layer cluster-config persistence net runtime actors http)
           DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
           FILES_MATCHING PATTERN "*.hpp"
           PATTERN "region_state.hpp" EXCLUDE # internal to the region actor
+          PATTERN "etcd_agent_state.hpp" EXCLUDE # internal to the etcd agent
           PATTERN "http_client_impl.hpp" EXCLUDE) # internal to troupe_net
 endforeach()
 

@@ -37,3 +37,11 @@ echo "troupe: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 "${sudo_cmd[@]}" apt-get update -qq >/dev/null
 "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# etcd-server's package starts a system etcd on 127.0.0.1:2379 where systemd
+# runs. troupe never uses it: local-3 and the tests start their own etcd (on
+# other ports, with their own data), so stop and disable that service.
+if [[ " ${missing[*]} " == *" etcd-server "* ]]; then
+  "${sudo_cmd[@]}" systemctl disable --now etcd >/dev/null 2>&1 ||
+    "${sudo_cmd[@]}" service etcd stop >/dev/null 2>&1 || true
+fi

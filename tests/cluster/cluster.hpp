@@ -49,6 +49,16 @@ struct node_settings {
   millis lease_ttl = default_lease_ttl();
 
   static millis default_lease_ttl();
+
+  /// How long a shard may take to fail over after its primary was killed
+  /// or frozen, with slack for a loaded machine: with etcd, the lease must
+  /// expire first; static membership notices silence within the failure
+  /// timeout.
+  millis failover_allowance() const {
+    auto base =
+        membership == "etcd" ? lease_ttl + heartbeat_interval : failure_timeout;
+    return base + std::chrono::seconds(2);
+  }
 };
 
 /// A cluster of `size` nodes named n1, n2, ... Nothing runs until start().

@@ -17,8 +17,6 @@ namespace {
 constexpr size_t paste_count = 30;
 constexpr size_t victim = 2;               // n3
 const std::vector<size_t> survivors{0, 1}; // n1, n2
-/// Well under the request timeout (20 s).
-constexpr auto fast = std::chrono::seconds(5);
 
 /// Slack on top of the failure timeout for the failure detector's tick and
 /// a loaded machine.
@@ -104,7 +102,8 @@ TEST_F(clusterKill9, SurvivorsSeeTheKilledNodeDownWithinTheFailureTimeout) {
 TEST_F(clusterKill9, BackupsServeTheKilledNodesPastesAfterTakingOver) {
   ASSERT_TRUE(victim_seen_down());
   for (size_t via : survivors)
-    EXPECT_TRUE(served_within(c().port(via), victims_pastes_, fast))
+    EXPECT_TRUE(served_within(c().port(via), victims_pastes_,
+                              c().settings().failover_allowance()))
         << "via " << c().name(via);
   expect_pastes_served(c().port(0), victims_pastes_); // with messages
   // Both survivors name the backup as serving the victim's shards, and
@@ -147,7 +146,8 @@ TEST_F(clusterKill9, CacheWritesToEveryShardAreAcceptedAfterTheTakeOver) {
     auto via = survivors[k % survivors.size()];
     auto other = survivors[(k + 1) % survivors.size()];
     EXPECT_TRUE(eventually(
-        [&] { return put_entry(c().port(via), key, "v").status == 204; }, fast))
+        [&] { return put_entry(c().port(via), key, "v").status == 204; },
+        c().settings().failover_allowance()))
         << key;
     EXPECT_EQ(get_entry(c().port(other), key).body, "v") << key;
   }
@@ -225,7 +225,8 @@ TEST_F(clusterFreeze, FrozenNodeIsSeenDownWhileTheOthersServeEveryShard) {
   for (size_t via : survivors) {
     SCOPED_TRACE("via " + c().name(via));
     expect_pastes_served(c().port(via), others_pastes_);
-    EXPECT_TRUE(served_within(c().port(via), victims_pastes_, fast));
+    EXPECT_TRUE(served_within(c().port(via), victims_pastes_,
+                              c().settings().failover_allowance()));
   }
 }
 

@@ -33,6 +33,25 @@ void reap(int pid) {
 
 } // namespace
 
+std::vector<std::string>
+etcd_command(const std::string& binary, const std::string& name,
+             const std::string& data_dir, const std::string& host,
+             uint16_t client_port, uint16_t peer_port) {
+  auto client = "http://" + host + ":" + std::to_string(client_port);
+  auto peer = "http://" + host + ":" + std::to_string(peer_port);
+  return {binary,
+          "--name=" + name,
+          "--data-dir=" + data_dir,
+          "--listen-client-urls=" + client,
+          "--advertise-client-urls=" + client,
+          "--listen-peer-urls=" + peer,
+          "--initial-advertise-peer-urls=" + peer,
+          "--initial-cluster=" + name + "=" + peer,
+          "--election-timeout=500",
+          "--heartbeat-interval=50",
+          "--log-level=warn"};
+}
+
 etcd_server::etcd_server()
     : dir_(make_temp_dir()), client_port_(free_port()),
       peer_port_(free_port()) {
@@ -64,19 +83,8 @@ bool etcd_server::start(std::chrono::milliseconds timeout) {
                   << " (install Debian's etcd-server: scripts/install-deps.sh)";
     return false;
   }
-  auto client = "http://" + endpoint();
-  auto peer = "http://127.0.0.1:" + std::to_string(peer_port_);
-  std::vector<std::string> args{binary(),
-                                "--name=test",
-                                "--data-dir=" + dir_ + "/data",
-                                "--listen-client-urls=" + client,
-                                "--advertise-client-urls=" + client,
-                                "--listen-peer-urls=" + peer,
-                                "--initial-advertise-peer-urls=" + peer,
-                                "--initial-cluster=test=" + peer,
-                                "--election-timeout=500",
-                                "--heartbeat-interval=50",
-                                "--log-level=warn"};
+  auto args = etcd_command(binary(), "test", dir_ + "/data", "127.0.0.1",
+                           client_port_, peer_port_);
   std::vector<char*> argv;
   for (auto& a : args)
     argv.push_back(a.data());

@@ -5,8 +5,19 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace troupe_e2e {
+
+/// The command line of one etcd member named `name` with its data in
+/// `data_dir`, serving clients on `host:client_port`. Its short election
+/// timeout lets it grant one-second lease TTLs (etcd's minimum is 1.5
+/// election timeouts). Shared by this harness and the partition lab.
+std::vector<std::string> etcd_command(const std::string& binary,
+                                      const std::string& name,
+                                      const std::string& data_dir,
+                                      const std::string& host,
+                                      uint16_t client_port, uint16_t peer_port);
 
 /// An etcd process. Started with a short election timeout so that it
 /// grants one-second lease TTLs (etcd's minimum is 1.5 election timeouts).

@@ -6,6 +6,7 @@
 
 #include <sys/wait.h>
 
+#include "etcd_server.hpp"
 #include "lab_http.hpp"
 
 namespace troupe_fault {
@@ -26,16 +27,9 @@ std::string lab_etcd::binary() {
 
 long long lab_etcd::start(millis timeout) {
   auto began = clock_type::now();
-  auto ip = lab::etcd_ip();
-  auto client = "http://" + ip + ":2379";
-  auto peer = "http://" + ip + ":2380";
   pid_ = lab_.spawn(lab_.etcd_ns(),
-                    {binary(), "--name", "lab", "--data-dir", data_dir_,
-                     "--listen-client-urls", client, "--advertise-client-urls",
-                     client, "--listen-peer-urls", peer,
-                     "--initial-advertise-peer-urls", peer, "--initial-cluster",
-                     "lab=" + peer, "--election-timeout", "500",
-                     "--heartbeat-interval", "50"},
+                    troupe_e2e::etcd_command(binary(), "lab", data_dir_,
+                                             lab::etcd_ip(), 2379, 2380),
                     log_path_);
   while (clock_type::now() - began < timeout) {
     if (healthy())

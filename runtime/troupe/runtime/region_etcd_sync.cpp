@@ -70,6 +70,22 @@ void retry_later(region_actor* self, uint16_t idx) {
                      sync_atom::value, idx);
 }
 
+/// A step of the sync of `idx` failed: start over later (logged once per
+/// series of failures).
+void sync_failed(region_actor* self, uint16_t idx, const char* step,
+                 const caf::error& err) {
+  auto& st = self->state;
+  auto& es = st.etcd_shards[idx];
+  if (es.failures++ == 0)
+    log::info("failover", st.spec.service, "/", idx, ": ", step, " ",
+              st.sync_from[idx], " failed (", caf::to_string(err),
+              "); retrying");
+  es.joining = false;
+  st.roles[idx] = shard_role::waiting;
+  release_stash(self, idx);
+  retry_later(self, idx);
+}
+
 /// Accepts the primary's entries from the position reached (step 3).
 void accept_entries(region_actor* self, uint16_t idx, uint64_t fence) {
   auto& st = self->state;
@@ -131,17 +147,8 @@ void join(region_actor* self, uint16_t idx, uint64_t token) {
               on_joined(self, idx, json, revision);
           },
           [self, idx, token](caf::error& err) {
-            auto& st = self->state;
-            if (stale(st, idx, token))
-              return;
-            if (st.etcd_shards[idx].failures++ == 0)
-              log::info("failover", st.spec.service, "/", idx, ": joining ",
-                        st.sync_from[idx], " failed (", caf::to_string(err),
-                        "); syncing again");
-            st.etcd_shards[idx].joining = false;
-            st.roles[idx] = shard_role::waiting;
-            release_stash(self, idx);
-            retry_later(self, idx);
+            if (!stale(self->state, idx, token))
+              sync_failed(self, idx, "joining", err);
           });
 }
 
@@ -154,19 +161,7 @@ void install(region_actor* self, uint16_t idx, uint64_t token,
     retry_later(self, idx);
     return;
   }
-  log::info("failover", st.spec.service, "/", idx, ": catching up from ",
-            st.sync_from[idx], " (",
-            transfer->full ? "whole state" : "journal tail", ", ",
-            transfer->full ? transfer->records.size()
-                           : transfer->entries.size(),
-            transfer->full ? " records" : " entries", ")");
-  auto dest = caf::actor_cast<caf::actor>(self);
-  auto* store = st.base.store;
-  st.base.committer->submit_task([dest, store, idx, token, transfer] {
-    store->install(idx, *transfer);
-    caf::anon_send(dest, synced_atom::value, idx, token, transfer->to.epoch,
-                   transfer->to.seq);
-  });
+  install_transfer(self, idx, token, std::move(transfer));
 }
 
 } // namespace
@@ -216,15 +211,8 @@ void etcd_on_position(region_actor* self, uint16_t idx, uint64_t token,
               install(self, idx, token, blob);
           },
           [self, idx, token](caf::error& err) {
-            auto& st = self->state;
-            if (stale(st, idx, token))
-              return;
-            if (st.etcd_shards[idx].failures++ == 0)
-              log::info("failover", st.spec.service, "/", idx,
-                        ": catching up from ", st.sync_from[idx], " failed (",
-                        caf::to_string(err), "); retrying");
-            st.roles[idx] = shard_role::waiting;
-            retry_later(self, idx);
+            if (!stale(self->state, idx, token))
+              sync_failed(self, idx, "catching up from", err);
           });
 }
 

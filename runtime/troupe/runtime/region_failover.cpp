@@ -82,6 +82,24 @@ decode_transfer(region_actor* self, uint16_t idx, const std::string& blob) {
   return nullptr;
 }
 
+void install_transfer(region_actor* self, uint16_t idx, uint64_t token,
+                      std::shared_ptr<persistence::shard_transfer> transfer) {
+  auto& st = self->state;
+  log::info("failover", st.spec.service, "/", idx, ": catching up from ",
+            st.sync_from[idx], " (",
+            transfer->full ? "whole state" : "journal tail", ", ",
+            transfer->full ? transfer->records.size()
+                           : transfer->entries.size(),
+            transfer->full ? " records" : " entries", ")");
+  auto dest = caf::actor_cast<caf::actor>(self);
+  auto* store = st.base.store;
+  st.base.committer->submit_task([dest, store, idx, token, transfer] {
+    store->install(idx, *transfer);
+    caf::anon_send(dest, synced_atom::value, idx, token, transfer->to.epoch,
+                   transfer->to.seq);
+  });
+}
+
 namespace {
 
 void set_state(region_state& st, uint16_t idx, region_status::shard_state s) {
@@ -162,19 +180,7 @@ void install(region_actor* self, uint16_t idx, uint64_t token,
                        sync_atom::value, idx);
     return;
   }
-  log::info("failover", st.spec.service, "/", idx, ": catching up from ",
-            st.sync_from[idx], " (",
-            transfer->full ? "whole state" : "journal tail", ", ",
-            transfer->full ? transfer->records.size()
-                           : transfer->entries.size(),
-            transfer->full ? " records" : " entries", ")");
-  auto dest = caf::actor_cast<caf::actor>(self);
-  auto* store = st.base.store;
-  st.base.committer->submit_task([dest, store, idx, token, transfer] {
-    store->install(idx, *transfer);
-    caf::anon_send(dest, synced_atom::value, idx, token, transfer->to.epoch,
-                   transfer->to.seq);
-  });
+  install_transfer(self, idx, token, std::move(transfer));
 }
 
 /// Gives up a hand-over of shard `idx`: serve it again here.

@@ -254,6 +254,12 @@ void send_transfer(region_actor* self, uint16_t idx,
                    caf::strong_actor_ptr requester, caf::message_id id,
                    bool exact);
 
+/// Installs `transfer` into this node's store on the committer thread
+/// (after every write queued before); the region then receives
+/// `(synced, idx, token, epoch, seq)`.
+void install_transfer(region_actor* self, uint16_t idx, uint64_t token,
+                      std::shared_ptr<persistence::shard_transfer> transfer);
+
 /// Decodes a transfer blob; logs and returns nullptr when unreadable.
 std::shared_ptr<persistence::shard_transfer>
 decode_transfer(region_actor* self, uint16_t idx, const std::string& blob);
@@ -268,7 +274,8 @@ size_t rank_of(const region_state& st, uint16_t idx, const std::string& name);
 /// Returns whether `name` owns shard `idx`.
 bool owns(const region_state& st, uint16_t idx, const std::string& name);
 
-// region_etcd.cpp and region_etcd_sync.cpp (membership source etcd)
+// region_etcd.cpp, region_etcd_config.cpp and region_etcd_sync.cpp
+// (membership source etcd)
 
 /// Sets every shard's role at start (etcd).
 void etcd_init(region_actor* self);
@@ -338,6 +345,10 @@ void etcd_become_primary(region_actor* self, uint16_t idx);
 
 /// Adopts `cfg` for shard `idx` if it is newer than the one known.
 bool etcd_adopt(region_actor* self, uint16_t idx, shard_config cfg);
+
+/// Adopts a configuration as stored in etcd (`json` empty: none stored).
+void etcd_adopt_stored(region_actor* self, uint16_t idx,
+                       const std::string& json, int64_t revision);
 
 /// Reads back the configuration of `idx` after a lost CAS answer.
 void etcd_retry_read_back(region_actor* self, uint16_t idx);

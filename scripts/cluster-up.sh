@@ -30,6 +30,7 @@ start_etcd() {
     --listen-peer-urls "http://$etcd_peer" \
     --initial-advertise-peer-urls "http://$etcd_peer" \
     --initial-cluster "local-3=http://$etcd_peer" \
+    --election-timeout 500 --heartbeat-interval 50 \
     --log-level warn </dev/null >>"$etcd_dir/etcd.log" 2>&1 &
   echo $! >"$etcd_dir/etcd.pid"
   local deadline=$((SECONDS + timeout))

@@ -319,6 +319,12 @@ start_cluster() {
     "log_level=\"${TROUPE_LOG_LEVEL:-info}\"" "${overrides[@]+"${overrides[@]}"}" "$@"; do
     set_config_key "$cfg" "$item"
   done
+  # membership source etcd: the bench's own etcd, a key prefix per cluster
+  if grep -q '^source *= *"etcd"' "$cfg"; then
+    start_bench_etcd
+    set_config_key "$cfg" "membership.etcd_endpoints=[\"$BENCH_ETCD\"]"
+    set_config_key "$cfg" "membership.etcd_prefix=\"/bench/$name\""
+  fi
   for item in "${overrides[@]+"${overrides[@]}"}" "$@"; do
     log "cluster '$name': config $item"
   done
@@ -339,6 +345,40 @@ start_cluster() {
     }
   done
   log "cluster '$name': ${#CLUSTER_NODES[@]} nodes ready (durability=$durability, config $cfg)"
+}
+
+# start_bench_etcd: one etcd for the whole run (Debian's etcd-server) on
+# free loopback ports, data under $BENCH_WORK; sets BENCH_ETCD (host:port)
+# and BENCH_ETCD_PID. Each cluster uses a key prefix of its own. No-op when
+# it runs already.
+start_bench_etcd() {
+  [[ -n ${BENCH_ETCD_PID:-} ]] && kill -0 "$BENCH_ETCD_PID" 2>/dev/null && return
+  need_tools etcd
+  local client peer i
+  free_port client
+  free_port peer
+  mkdir -p "$BENCH_WORK/etcd"
+  etcd --name bench --data-dir "$BENCH_WORK/etcd/data" \
+    --listen-client-urls "http://127.0.0.1:$client" \
+    --advertise-client-urls "http://127.0.0.1:$client" \
+    --listen-peer-urls "http://127.0.0.1:$peer" \
+    --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
+    --initial-cluster "bench=http://127.0.0.1:$peer" \
+    --election-timeout 500 --heartbeat-interval 50 \
+    --log-level warn >"$BENCH_WORK/etcd/etcd.log" 2>&1 &
+  BENCH_ETCD_PID=$!
+  BENCH_PIDS+=("$BENCH_ETCD_PID")
+  BENCH_ETCD=127.0.0.1:$client
+  for ((i = 0; i < 150; i++)); do
+    curl -fsS --max-time 1 "http://$BENCH_ETCD/health" 2>/dev/null | grep -q true && {
+      log "etcd pid $BENCH_ETCD_PID on $BENCH_ETCD"
+      return
+    }
+    kill -0 "$BENCH_ETCD_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  cat "$BENCH_WORK/etcd/etcd.log" >&2
+  die "etcd did not start"
 }
 
 # stop_cluster: SIGTERM to every node of the cluster at once, then waits for

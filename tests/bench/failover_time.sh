@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Failover time: from SIGKILL of a shard's primary to the first successful
-# write of a key it owned, median over TRIALS trials, with the default
-# failure_timeout of cluster-config/local-3.toml (2 s). Each trial kills
+# write of a key it owned, median over TRIALS trials, with the etcd
+# membership of cluster-config/local-3.toml: a shard fails over once its
+# primary's lease expired in etcd (lease_ttl_ms 1000). Each trial kills
 # another node of the three, then polls through a survivor every 10 ms:
 #   - write: PUT of a cache key whose shard the killed node was primary of
 #     (the first 204 means a backup took the shard over and serves it);
@@ -10,8 +11,8 @@
 #     backup took over with the replicated data).
 # The killed node then restarts on its data dir and the trial waits until
 # every node is ready (it caught up and took its shards back).
-# SIGNAL=STOP freezes the node instead (detected by silence, so bounded
-# below by failure_timeout) and thaws it after the measurement.
+# SIGNAL=STOP freezes the node instead (the same: its lease expires) and
+# thaws it after the measurement.
 #
 # Usage: tests/bench/failover_time.sh   (env: TRIALS=10, SIGNAL=KILL,
 #        DURABILITY=sync, RESULT_FILE=path)
@@ -35,6 +36,8 @@ shards_of() { awk -v s="[$1]" '/^\[/ { sec = $0 } sec == s && /^shards *=/ { pri
 cache_shards=$(shards_of cache)
 paste_shards=$(shards_of pastebin)
 failure_timeout=$(awk '/^failure_timeout_ms *=/ { print $3 }' "$cfg")
+lease_ttl=$(awk '/^lease_ttl_ms *=/ { print $3 }' "$cfg")
+membership=$(awk -F'"' '/^source *=/ { print $2 }' "$cfg")
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
@@ -132,7 +135,7 @@ table=$(
   cat <<EOF
 ### Cluster: failover time after SIG$SIGNAL of a primary
 
-${#CLUSTER_NODES[@]} nodes of cluster-config/local-3.toml (failure_timeout ${failure_timeout} ms, durability=$DURABILITY) on this one machine. $TRIALS trials, each sending SIG$SIGNAL to the next node and polling a survivor every 10 ms; the node then $([[ $SIGNAL == STOP ]] && echo "gets SIGCONT" || echo "restarts on its data dir") and catches up before the next trial. Times in ms from the signal.
+${#CLUSTER_NODES[@]} nodes of cluster-config/local-3.toml (membership $membership, lease TTL ${lease_ttl} ms, failure_timeout ${failure_timeout} ms, durability=$DURABILITY) on this one machine. $TRIALS trials, each sending SIG$SIGNAL to the next node and polling a survivor every 10 ms; the node then $([[ $SIGNAL == STOP ]] && echo "gets SIGCONT" || echo "restarts on its data dir") and catches up before the next trial. Times in ms from the signal.
 
 | measure | median | min | max | target |
 |---|---:|---:|---:|---|

@@ -36,9 +36,15 @@ struct lab_config_params {
 /// Actor and HTTP ports of every node (each has an address of its own).
 constexpr int lab_actor_port = 4300;
 constexpr int lab_http_port = 8080;
-/// etcd lease TTL and node failure timeout of the lab, in milliseconds.
-constexpr int lab_lease_ttl_ms = 1000;
+/// Node failure timeout of the lab, in milliseconds.
 constexpr int lab_failure_timeout_ms = 1000;
+
+/// The lab's etcd lease TTL in ms: 1000, or $TROUPE_LAB_LEASE_TTL_MS (whole
+/// seconds) for the benchmark.
+int lab_lease_ttl();
+
+/// The nodes' heartbeat interval in ms: 100, or $TROUPE_LAB_HEARTBEAT_MS.
+int lab_heartbeat();
 
 /// The config text (same for every node; each picks itself with --node).
 std::string lab_config_text(const lab_config_params& p);

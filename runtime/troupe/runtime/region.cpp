@@ -340,7 +340,7 @@ caf::behavior region(region_actor* self, region_spec spec, shard_context base,
         etcd_on_positions(self, epochs);
       },
       [self](lease_atom, int64_t, bool) { etcd_reconcile_all(self); },
-      [self](leases_atom) { etcd_reconcile_all(self); },
+      [self](leases_atom) { etcd_on_leases(self); },
       [self](drop_atom, uint16_t idx, const std::string& node, uint64_t epoch) {
         etcd_on_drop(self, idx, node, epoch);
       },

@@ -401,6 +401,29 @@ void etcd_on_drop(region_actor* self, uint16_t idx, const std::string& node,
   etcd_reconcile(self, idx);
 }
 
+void etcd_on_leases(region_actor* self) {
+  auto& st = self->state;
+  auto view = st.placement.members->view();
+  std::vector<std::pair<std::string, int64_t>> live;
+  for (const auto& m : view->members)
+    for (auto id : m.leases)
+      live.emplace_back(m.name, id);
+  for (const auto& [name, id] : st.live_leases) {
+    if (std::find(live.begin(), live.end(), std::make_pair(name, id)) !=
+        live.end())
+      continue;
+    // Seen alive before, gone now: expired (or revoked) in etcd.
+    if (st.expired_leases.size() >= 1024)
+      st.expired_leases.clear();
+    st.expired_leases.insert(id);
+    const auto* m = view->find(name);
+    if (name != st.placement.self && m != nullptr && m->lease() == 0)
+      fail_in_flight(self, name, "lost its lease");
+  }
+  st.live_leases = std::move(live);
+  etcd_reconcile_all(self);
+}
+
 void etcd_on_handover_timeout(region_actor* self, uint16_t idx,
                               uint64_t token) {
   auto& st = self->state;
@@ -427,7 +450,12 @@ void etcd_resync(region_actor* self, uint16_t idx) {
 
 std::string etcd_target(const region_state& st, uint16_t idx) {
   const auto& c = st.etcd_shards[idx].cfg;
-  if (!c.exists() || c.primary == st.placement.self)
+  // A primary whose lease expired serves nothing: the shard is failing
+  // over. (A lease not seen yet is not taken for expired: after a
+  // hand-over, the new primary's lease may reach this node after the
+  // configuration that names it.)
+  if (!c.exists() || c.primary == st.placement.self ||
+      st.expired_leases.count(c.lease) != 0)
     return {};
   return c.primary;
 }

@@ -231,13 +231,13 @@ caf::result<caf::message> persist_replica(region_actor* self, uint16_t idx,
 /// Fails the requests sent towards `name` within the last request
 /// timeout. Those already answered get a second answer, which requesters
 /// ignore (its request id is no longer pending).
-void fail_in_flight(region_actor* self, const std::string& name) {
+void fail_in_flight(region_actor* self, const std::string& name,
+                    const char* what) {
   auto i = self->state.in_flight.find(name);
   if (i == self->state.in_flight.end())
     return;
-  auto err =
-      make_error(errc::unavailable,
-                 "node " + name + " went down with the request in flight");
+  auto err = make_error(errc::unavailable, "node " + name + " " + what +
+                                               " with the request in flight");
   for (auto& entry : i->second)
     entry.requester->enqueue(nullptr, entry.id.response_id(),
                              caf::make_message(err), self->context());

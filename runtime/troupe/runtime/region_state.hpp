@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <caf/actor.hpp>
@@ -150,6 +151,10 @@ struct region_state {
   bool configs_loaded = false;
   /// ... and once the positions of this node's copies are known.
   bool positions_known = false;
+  /// The leases live at the last `(leases)` update, and those seen live
+  /// once and gone since (bounded: cleared at 1024).
+  std::vector<std::pair<std::string, int64_t>> live_leases;
+  std::unordered_set<int64_t> expired_leases;
   /// `troupe_config_changes_total{service}`: configurations this node
   /// changed by a CAS in etcd; `troupe_replicas_removed_total{service}`:
   /// replicas removed because they did not persist an entry in time.
@@ -189,8 +194,9 @@ caf::result<caf::message> persist_replica(region_actor* self, uint16_t idx,
                                           const std::string& blob);
 
 /// Fails the requests sent towards `name` within the last request
-/// timeout.
-void fail_in_flight(region_actor* self, const std::string& name);
+/// timeout: it "went down" or "lost its lease".
+void fail_in_flight(region_actor* self, const std::string& name,
+                    const char* what = "went down");
 
 /// Returns the first owner of shard `idx` that `view` shows up, skipping
 /// this node if `others_only`; empty if none is up.
@@ -336,8 +342,8 @@ void etcd_on_handover_timeout(region_actor* self, uint16_t idx, uint64_t token);
 /// This node's copy of `idx` misses an entry (a failed replica write).
 void etcd_resync(region_actor* self, uint16_t idx);
 
-/// Returns the node serving `idx` by its configuration, "" when none or
-/// this one.
+/// Returns the node serving `idx` by its configuration, "" when none, this
+/// one, or one whose lease expired (the shard is failing over).
 std::string etcd_target(const region_state& st, uint16_t idx);
 
 /// Serves shard `idx` by its configuration (etcd).
@@ -349,6 +355,13 @@ bool etcd_adopt(region_actor* self, uint16_t idx, shard_config cfg);
 /// Adopts a configuration as stored in etcd (`json` empty: none stored).
 void etcd_adopt_stored(region_actor* self, uint16_t idx,
                        const std::string& json, int64_t revision);
+
+/// The live leases changed: remembers the ones that expired (a primary
+/// under one of them serves nothing: requests for its shards get 503 at
+/// once instead of waiting for it), fails the requests in flight towards
+/// nodes left without a lease (a frozen node refuses them when it thaws),
+/// and re-evaluates every shard.
+void etcd_on_leases(region_actor* self);
 
 /// Reads back the configuration of `idx` after a lost CAS answer.
 void etcd_retry_read_back(region_actor* self, uint16_t idx);

@@ -48,6 +48,14 @@ section cache-memory cache_vs_redis.sh memory
 section cluster-hop cluster_hop.sh
 # Failover: SIGKILL of a primary to the first write of a key it owned.
 section failover failover_time.sh
+# Partition safety (issue 12): sync creates with etcd vs static membership;
+# partitions in the lab (network namespaces: root only).
+section membership-writes membership_writes.sh
+if [[ $(id -u) -eq 0 ]]; then
+  section partition partition_time.sh
+else
+  echo "partition_time.sh needs root (network namespaces): skipped" >"$tmp/partition.md"
+fi
 # Twitter (issue 5): fan-out deliveries/s, home_timeline reads vs nginx,
 # memory per home-timeline entry (each on a fresh node).
 section twitter-fanout twitter_fanout.sh
@@ -79,6 +87,10 @@ load_end=$(load_average)
   cat "$tmp/cluster-hop.md"
   echo
   cat "$tmp/failover.md"
+  echo
+  cat "$tmp/membership-writes.md"
+  echo
+  cat "$tmp/partition.md"
   echo
   cat "$tmp/twitter-fanout.md"
   echo

@@ -99,3 +99,12 @@ TEST_F(clusterMinority,
   EXPECT_EQ(put_entry(c().port(lone), refused_key, "v").status, 204);
   EXPECT_EQ(get_entry(c().port(2), refused_key).body, "v");
 }
+
+// A multi-node cluster on static membership says at start that it is not
+// partition-safe (etcd is the way for every multi-node deployment).
+TEST_F(clusterMinority, StaticMembershipWarnsAtStartThatItIsNotPartitionSafe) {
+  for (size_t i = 0; i < c().size(); ++i)
+    EXPECT_NE(c().node(i).log().find("is not partition-safe"),
+              std::string::npos)
+        << c().name(i);
+}

@@ -23,15 +23,6 @@ namespace {
 const std::string paste_path = "/pastebin/api/v1/paste";
 const std::string entry_path = "/cache/api/v1/entry";
 
-/// The last `n` lines of `text`.
-std::string tail(const std::string& text, size_t n) {
-  size_t pos = text.size();
-  for (size_t seen = 0; pos > 0 && seen <= n;)
-    if (text[--pos] == '\n')
-      ++seen;
-  return pos == 0 ? text : text.substr(pos + 1);
-}
-
 /// Time left until `deadline`, at least 1 ms.
 millis remaining(clock_type::time_point deadline) {
   auto left = std::chrono::duration_cast<millis>(deadline - clock_type::now());
@@ -298,7 +289,8 @@ std::string cluster::logs(size_t lines) const {
   std::string out;
   for (size_t i = 0; i < size(); ++i)
     out += "---- " + name(i) + " (last " + std::to_string(lines) +
-           " log lines) ----\n" + tail(nodes_[i]->log(), lines);
+           " log lines) ----\n" +
+           troupe_e2e::tail_lines(nodes_[i]->log(), lines);
   return out;
 }
 

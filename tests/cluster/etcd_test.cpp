@@ -62,6 +62,8 @@ TEST_F(clusterEtcd, EveryShardShowsItsConfigurationInSync) {
 TEST_F(clusterEtcd, AFailedReplicaLeavesTheConfigurationAndRejoinsOnceBack) {
   const size_t victim = 2;
   c().node(victim).kill9();
+  ASSERT_TRUE(c().wait_seen({0, 1}, victim, "down",
+                            std::chrono::steady_clock::now() + 10s));
   // Writes through the others go on; those to shards n3 backs up remove it
   // from their configuration first, and the idle ones once its lease
   // expired (the primaries' writes would wait for it otherwise).

@@ -402,6 +402,14 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
+std::string tail_lines(const std::string& text, size_t n) {
+  size_t pos = text.size();
+  for (size_t seen = 0; pos > 0 && seen <= n;)
+    if (text[--pos] == '\n')
+      ++seen;
+  return pos == 0 ? text : text.substr(pos + 1);
+}
+
 namespace {
 
 /// fork + exec with stdout/stderr redirected to files.

@@ -165,4 +165,7 @@ void write_file(const std::string& path, const std::string& text);
 /// Reads a whole file ("" when unreadable).
 std::string read_file(const std::string& path);
 
+/// The last `n` lines of `text`.
+std::string tail_lines(const std::string& text, size_t n);
+
 } // namespace troupe_e2e

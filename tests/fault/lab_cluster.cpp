@@ -15,15 +15,6 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-/// The last `n` lines of `text`.
-std::string tail(const std::string& text, size_t n) {
-  size_t pos = text.size();
-  for (size_t seen = 0; pos > 0 && seen <= n;)
-    if (text[--pos] == '\n')
-      ++seen;
-  return pos == 0 ? text : text.substr(pos + 1);
-}
-
 /// The process state letter (R, S, T, ...) of `pid`, or 0.
 char proc_state(int pid) {
   auto stat = troupe_e2e::read_file("/proc/" + std::to_string(pid) + "/stat");
@@ -181,7 +172,8 @@ std::string lab_cluster::logs(size_t lines) const {
     out +=
         "---- " + name(i) + " (last " + std::to_string(lines) +
         " log lines) ----\n" +
-        tail(troupe_e2e::read_file(lab_.dir() + "/" + name(i) + ".log"), lines);
+        troupe_e2e::tail_lines(
+            troupe_e2e::read_file(lab_.dir() + "/" + name(i) + ".log"), lines);
   return out;
 }
 

@@ -242,19 +242,8 @@ caf::result<caf::message> etcd_on_sync(region_actor* self, uint16_t idx,
     return unavailable(st, idx, "is changing its configuration; retry");
   // Pause the shard so that the transfer holds every write, and stash new
   // messages until the follower joined.
-  st.roles[idx] = shard_role::handing_over;
-  auto token = ++st.sync_token[idx];
   auto rp = self->make_response_promise();
-  st.handovers[idx] = handover{rp.next(), rp.id(), requester, from, token};
-  stop_shard(self, idx, [self, idx, token] {
-    auto i = self->state.handovers.find(idx);
-    if (i == self->state.handovers.end() || i->second.token != token)
-      return;
-    send_transfer(self, idx, i->second.from, i->second.requester, i->second.id,
-                  true);
-  });
-  self->delayed_send(self, st.base.config->http.request_timeout,
-                     grace_atom::value, idx, token);
+  pause_for_transfer(self, idx, requester, from, rp, true);
   return caf::delegated<caf::message>{};
 }
 

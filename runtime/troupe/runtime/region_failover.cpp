@@ -82,6 +82,24 @@ decode_transfer(region_actor* self, uint16_t idx, const std::string& blob) {
   return nullptr;
 }
 
+void pause_for_transfer(region_actor* self, uint16_t idx,
+                        const std::string& requester, log_position from,
+                        caf::response_promise& rp, bool exact) {
+  auto& st = self->state;
+  st.roles[idx] = shard_role::handing_over;
+  auto token = ++st.sync_token[idx];
+  st.handovers[idx] = handover{rp.next(), rp.id(), requester, from, token};
+  stop_shard(self, idx, [self, idx, token, exact] {
+    auto i = self->state.handovers.find(idx);
+    if (i == self->state.handovers.end() || i->second.token != token)
+      return;
+    send_transfer(self, idx, i->second.from, i->second.requester, i->second.id,
+                  exact);
+  });
+  self->delayed_send(self, st.base.config->http.request_timeout,
+                     grace_atom::value, idx, token);
+}
+
 void install_transfer(region_actor* self, uint16_t idx, uint64_t token,
                       std::shared_ptr<persistence::shard_transfer> transfer) {
   auto& st = self->state;
@@ -334,18 +352,7 @@ caf::result<caf::message> on_sync_request(region_actor* self, uint16_t idx,
   }
   // The acting primary: stop the shard so that the transfer holds every
   // write, and stash new messages until the requester has installed it.
-  st.roles[idx] = shard_role::handing_over;
-  auto token = ++st.sync_token[idx];
-  st.handovers[idx] = handover{rp.next(), rp.id(), requester, from, token};
-  stop_shard(self, idx, [self, idx, token] {
-    auto i = self->state.handovers.find(idx);
-    if (i == self->state.handovers.end() || i->second.token != token)
-      return;
-    send_transfer(self, idx, i->second.from, i->second.requester, i->second.id,
-                  false);
-  });
-  self->delayed_send(self, st.base.config->http.request_timeout,
-                     grace_atom::value, idx, token);
+  pause_for_transfer(self, idx, requester, from, rp, false);
   return caf::delegated<caf::message>{};
 }
 

@@ -260,6 +260,15 @@ void send_transfer(region_actor* self, uint16_t idx,
                    caf::strong_actor_ptr requester, caf::message_id id,
                    bool exact);
 
+/// The primary of `idx` pauses it for a transfer to `requester`: stops the
+/// shard (new messages are stashed), then answers `rp` with the transfer
+/// after `from` (see send_transfer); a hand-over not completed within the
+/// request timeout is abandoned (`(grace, idx, token)`).
+void pause_for_transfer(region_actor* self, uint16_t idx,
+                        const std::string& requester,
+                        persistence::log_position from,
+                        caf::response_promise& rp, bool exact);
+
 /// Installs `transfer` into this node's store on the committer thread
 /// (after every write queued before); the region then receives
 /// `(synced, idx, token, epoch, seq)`.

@@ -6,6 +6,7 @@
 
 #include "troupe/cache/messages.hpp"
 #include "troupe/pastebin/messages.hpp"
+#include "troupe/social/messages.hpp"
 #include "troupe/twitter/messages.hpp"
 
 /// The type-ID block of every message type troupe's services send. Each
@@ -25,5 +26,9 @@ CAF_ADD_TYPE_ID(troupe, (troupe::twitter::tweet))
 CAF_ADD_TYPE_ID(troupe, (std::vector<troupe::twitter::tweet>))
 CAF_ADD_TYPE_ID(troupe, (troupe::twitter::notification))
 CAF_ADD_TYPE_ID(troupe, (std::vector<troupe::twitter::notification>))
+
+CAF_ADD_TYPE_ID(troupe, (std::vector<uint32_t>))
+CAF_ADD_TYPE_ID(troupe, (troupe::social::person_view))
+CAF_ADD_TYPE_ID(troupe, (std::vector<troupe::social::person_view>))
 
 CAF_END_TYPE_ID_BLOCK(troupe)

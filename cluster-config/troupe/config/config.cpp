@@ -146,6 +146,10 @@ std::string validate(const node_config& cfg, const std::string& origin) {
     return fail("twitter.home_timeline_size", "must be at most 100000");
   if (cfg.twitter.notifications_per_user > 10000)
     return fail("twitter.notifications_per_user", "must be at most 10000");
+  if (cfg.social.shards < 1 || cfg.social.shards > 65535)
+    return fail("social.shards", "must be between 1 and 65535");
+  if (cfg.social.import_batch_edges > 1000000)
+    return fail("social.import_batch_edges", "must be at most 1000000");
   if (cfg.persistence.max_queue < 1)
     return fail("persistence.max_queue", "must be positive");
   return {};

@@ -154,6 +154,20 @@ struct twitter_settings {
   size_t fanout_queue = 100000;
 };
 
+/// Settings of the social graph (people on person servers, friend search).
+struct social_settings {
+  size_t shards = 64;
+  /// A friend search slower than this answers 504.
+  std::chrono::milliseconds search_timeout{2000};
+  /// People one friend search may visit (both directions together); a
+  /// search that would visit more answers 504 instead of growing further.
+  size_t search_max_visited = 4000000;
+  /// Largest body of one import; larger bodies -> 413.
+  size_t max_import_bytes = size_t{4} << 30;
+  /// Friendships per import batch (one message per person server).
+  size_t import_batch_edges = 65536;
+};
+
 /// The whole configuration of one node and the cluster it belongs to.
 struct node_config {
   std::string cluster = "troupe";
@@ -168,6 +182,7 @@ struct node_config {
   pastebin_settings pastebin;
   cache_settings cache;
   twitter_settings twitter;
+  social_settings social;
 
   /// Returns the entry of this node.
   const node_entry& self_entry() const;

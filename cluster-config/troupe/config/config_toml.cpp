@@ -186,6 +186,7 @@ table_spec root_spec(node_config& cfg) {
   auto& c = cfg.cache;
   auto& m = cfg.membership;
   auto& tw = cfg.twitter;
+  auto& so = cfg.social;
   return {
       {"cluster", string_field(cfg.cluster)},
       {"self", string_field(cfg.self)},
@@ -257,6 +258,14 @@ table_spec root_spec(node_config& cfg) {
                 {"max_followees", integer_field(tw.max_followees, 1)},
                 {"fanout_queue", integer_field(tw.fanout_queue, 1)}},
                "twitter")},
+      {"social",
+       section({{"shards", integer_field(so.shards, 1)},
+                {"search_timeout_ms", millis_field(so.search_timeout, 1)},
+                {"search_max_visited", integer_field(so.search_max_visited, 2)},
+                {"max_import_bytes", integer_field(so.max_import_bytes, 1)},
+                {"import_batch_edges",
+                 integer_field(so.import_batch_edges, 1)}},
+               "social")},
   };
 }
 

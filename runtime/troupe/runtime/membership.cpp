@@ -71,6 +71,7 @@ std::string cluster_config_text(const config::node_config& cfg) {
   text += "|pastebin.shards=" + std::to_string(cfg.pastebin.shards);
   text += "|cache.shards=" + std::to_string(cfg.cache.shards);
   text += "|twitter.shards=" + std::to_string(cfg.twitter.shards);
+  text += "|social.shards=" + std::to_string(cfg.social.shards);
   return text;
 }
 

@@ -56,6 +56,26 @@ TEST(config, shipped_single_toml_equals_the_embedded_default) {
             def.twitter.notifications_per_user);
   EXPECT_EQ(cfg.twitter.max_followees, def.twitter.max_followees);
   EXPECT_EQ(cfg.twitter.fanout_queue, def.twitter.fanout_queue);
+  EXPECT_EQ(cfg.social.shards, def.social.shards);
+  EXPECT_EQ(cfg.social.search_timeout, def.social.search_timeout);
+  EXPECT_EQ(cfg.social.search_max_visited, def.social.search_max_visited);
+  EXPECT_EQ(cfg.social.max_import_bytes, def.social.max_import_bytes);
+  EXPECT_EQ(cfg.social.import_batch_edges, def.social.import_batch_edges);
+}
+
+TEST(config, social_settings_are_read_and_checked) {
+  auto res = parse_config("[social]\nshards = 4\nsearch_timeout_ms = 300\n"
+                          "import_batch_edges = 100\n",
+                          "t.toml");
+  ASSERT_TRUE(res.config) << res.error;
+  EXPECT_EQ(res.config->social.shards, 4u);
+  EXPECT_EQ(res.config->social.search_timeout.count(), 300);
+  EXPECT_EQ(res.config->social.import_batch_edges, 100u);
+  EXPECT_NE(parse_error("[social]\nshards = 0\n").find("social.shards"),
+            std::string::npos);
+  EXPECT_NE(parse_error("[social]\nimport_batch_edges = 2000000\n")
+                .find("social.import_batch_edges"),
+            std::string::npos);
 }
 
 TEST(config, cache_settings_are_read_and_checked) {

@@ -6,6 +6,23 @@ response_sink::~response_sink() {
   // nop
 }
 
+body_source::~body_source() {
+  // nop
+}
+
+const char* to_string(body_chunk x) {
+  switch (x) {
+  case body_chunk::more:
+    return "more";
+  case body_chunk::last:
+    return "last";
+  case body_chunk::too_large:
+    return "too_large";
+  default:
+    return "failed";
+  }
+}
+
 const char* to_string(method x) {
   switch (x) {
   case method::get:

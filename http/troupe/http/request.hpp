@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -72,6 +73,37 @@ public:
 
   /// Hands `res` to the connection (or drops it if the connection is gone).
   virtual void deliver(http_response res) = 0;
+};
+
+/// How a piece of a streamed request body ends.
+enum class body_chunk : uint8_t {
+  /// More follows.
+  more,
+  /// The body ended with this piece (data may be empty).
+  last,
+  /// The body exceeded the route's limit (data empty); the handler should
+  /// respond (e.g. 413); the connection closes after the response.
+  too_large,
+  /// The connection failed or timed out (data empty); any response is
+  /// dropped.
+  failed,
+};
+
+/// Returns the state's name, e.g. "more".
+const char* to_string(body_chunk x);
+
+/// Receives a piece of a streamed body, on the connection's I/O thread.
+using chunk_fn = std::function<void(std::string data, body_chunk state)>;
+
+/// The body of a request on a streaming route, pulled piece by piece by
+/// `request_context::read_body`; the session implements it.
+class body_source {
+public:
+  virtual ~body_source();
+
+  /// Reads the next piece (at most about `max_bytes`) and calls `f` once on
+  /// the I/O thread; see `request_context::read_body`.
+  virtual void read(size_t max_bytes, chunk_fn f) = 0;
 };
 
 /// Percent-decodes `x` (`+` as space when `plus_is_space`); `std::nullopt`

@@ -2,6 +2,8 @@
 
 #include <strings.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "troupe/http/bridge.hpp"
@@ -14,10 +16,12 @@ request_context::request_context(
     std::vector<std::pair<std::string, std::string>> query,
     std::string remainder, std::string route_name,
     std::shared_ptr<response_sink> sink, bridge* br,
-    std::chrono::milliseconds request_timeout)
+    std::chrono::milliseconds request_timeout, bool streaming,
+    std::shared_ptr<body_source> body)
     : req_(std::move(req)), path_(std::move(path)), query_(std::move(query)),
       remainder_(std::move(remainder)), route_name_(std::move(route_name)),
-      sink_(std::move(sink)), bridge_(br), request_timeout_(request_timeout) {
+      sink_(std::move(sink)), bridge_(br), request_timeout_(request_timeout),
+      streaming_(streaming), body_source_(std::move(body)) {
   // nop
 }
 
@@ -40,6 +44,28 @@ request_context::header(std::string_view name) const {
         strncasecmp(k.data(), name.data(), k.size()) == 0)
       return v;
   return std::nullopt;
+}
+
+void request_context::read_body(size_t max_bytes, chunk_fn f) {
+  if (!streaming_ || body_served_)
+    return f({}, body_chunk::failed);
+  if (!body_source_) {
+    // No connection (a handler under test): serve `body()` in pieces.
+    max_bytes = std::max<size_t>(max_bytes, 1);
+    auto offset = static_cast<size_t>(body_bytes_read_);
+    auto n = std::min(max_bytes, req_.body.size() - offset);
+    auto piece = req_.body.substr(offset, n);
+    body_bytes_read_ += n;
+    body_served_ = offset + n == req_.body.size();
+    return f(std::move(piece),
+             body_served_ ? body_chunk::last : body_chunk::more);
+  }
+  // Like `request`, the pending read keeps the context alive.
+  body_source_->read(max_bytes, [self = shared_from_this(), f = std::move(f)](
+                                    std::string data, body_chunk state) {
+    self->body_bytes_read_ += data.size();
+    f(std::move(data), state);
+  });
 }
 
 void request_context::respond(unsigned status, std::string body,

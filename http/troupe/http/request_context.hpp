@@ -25,6 +25,9 @@ class bridge;
 inline constexpr const char* json_content_type =
     "application/json; charset=utf-8";
 
+// `body_chunk` and `chunk_fn`, the vocabulary of streamed bodies, live in
+// request.hpp (the session uses them too, without CAF).
+
 /// One HTTP request in flight, handed to a route handler.
 ///
 /// The handler answers with exactly one `respond*` call, either right away
@@ -34,8 +37,28 @@ inline constexpr const char* json_content_type =
 /// answers 500, so a request never hangs.
 ///
 /// Lifetime: the context lives at least as long as the handler call and any
-/// `request` callback, so those may capture `ctx` by reference. Code that
-/// answers from elsewhere keeps it alive with `shared()`.
+/// `request` or `read_body` callback, so those may capture `ctx` by
+/// reference. Code that answers from elsewhere keeps it alive with
+/// `shared()`.
+///
+/// Streaming routes (`router::add_streaming`) run the handler as soon as the
+/// header has arrived; it pulls the body with `read_body`, one piece at a
+/// time, asking for the next piece when it is ready for it, e.g.
+///
+///   void pump(request_context& ctx, std::shared_ptr<import_job> job) {
+///     ctx.read_body(64 * 1024, [&ctx, job](std::string data, body_chunk st) {
+///       switch (st) {
+///         case body_chunk::more: // asks again once the actors have it
+///           return job->send(data, [&ctx, job] { pump(ctx, job); });
+///         case body_chunk::last:
+///           return job->finish(std::move(data)); // ... then ctx.respond(...)
+///         case body_chunk::too_large:
+///           return ctx.respond_error(413, "payload_too_large", "too large");
+///         case body_chunk::failed:
+///           return; // the client is gone
+///       }
+///     });
+///   }
 class request_context : public std::enable_shared_from_this<request_context> {
 public:
   /// Receives the reply to `request`, on the connection's I/O thread.
@@ -46,7 +69,9 @@ public:
                   std::vector<std::pair<std::string, std::string>> query,
                   std::string remainder, std::string route_name,
                   std::shared_ptr<response_sink> sink, bridge* br,
-                  std::chrono::milliseconds request_timeout);
+                  std::chrono::milliseconds request_timeout,
+                  bool streaming = false,
+                  std::shared_ptr<body_source> body = nullptr);
 
   /// Answers 500 if no response was given.
   ~request_context();
@@ -94,6 +119,27 @@ public:
 
   /// Returns the request body for moving out.
   std::string& body() noexcept { return req_.body; }
+
+  // -- streamed body (streaming routes) ---------------------------------------
+
+  /// Returns whether the route streams its body (see router::add_streaming).
+  bool streaming() const noexcept { return streaming_; }
+
+  /// Streaming routes only: reads the next piece of the body and calls `f`
+  /// once, on the I/O thread, with what arrived (at most about `max_bytes`,
+  /// at least one byte unless the state is not `more`). One read at a time;
+  /// calling it again after `last`, `too_large` or `failed`, while a read is
+  /// pending, or on a non-streaming route calls `f` with `failed` at once.
+  /// Nothing is read from the socket while no read is asked for
+  /// (backpressure: a handler that waits for its actors stalls the client
+  /// through TCP). The idle timeout runs only while a read waits for the
+  /// client. Call it on the I/O thread (handler, reply callbacks, `f`);
+  /// from elsewhere it hops there. A context dispatched without a connection
+  /// (router tests) serves `body()` in pieces instead.
+  void read_body(size_t max_bytes, chunk_fn f);
+
+  /// Streaming routes: body bytes delivered so far.
+  uint64_t body_bytes_read() const noexcept { return body_bytes_read_; }
 
   /// Returns the peer's IP address.
   const std::string& client_address() const noexcept {
@@ -172,6 +218,12 @@ private:
   bridge* bridge_;
   std::chrono::milliseconds request_timeout_;
   std::atomic<bool> responded_{false};
+  bool streaming_;
+  /// Where a streamed body comes from; null without a connection.
+  std::shared_ptr<body_source> body_source_;
+  uint64_t body_bytes_read_ = 0;
+  /// Without a connection: whether `body()` has been served to the end.
+  bool body_served_ = false;
 };
 
 } // namespace troupe::http

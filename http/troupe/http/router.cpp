@@ -32,6 +32,15 @@ void router::add(method verb, std::string path, handler fn, std::string name) {
       route{verb, std::move(path), false, std::move(name), std::move(fn)});
 }
 
+void router::add_streaming(method verb, std::string path, handler fn,
+                           size_t max_body_bytes, std::string name) {
+  add(verb, std::move(path), std::move(fn), std::move(name));
+  streaming_.push_back(routes_.size() - 1);
+  routes_.back().streaming = true;
+  routes_.back().max_body_bytes = max_body_bytes;
+  streaming_verbs_ |= uint32_t{1} << static_cast<unsigned>(verb);
+}
+
 void router::add_prefix(method verb, std::string prefix, handler fn,
                         std::string name) {
   if (name.empty())
@@ -45,10 +54,43 @@ void router::add_prefix(method verb, std::string prefix, handler fn,
                    });
 }
 
+const router::route* router::pick(const std::vector<size_t>& candidates,
+                                  method verb) const {
+  const route* hit = nullptr;
+  for (auto idx : candidates)
+    if (routes_[idx].verb == verb)
+      hit = &routes_[idx];
+  return hit;
+}
+
+const router::route* router::find_streaming(method verb,
+                                            std::string_view target) const {
+  // Asked for every request on a server with streaming routes: no
+  // allocation unless the path has escapes.
+  if ((streaming_verbs_ & (uint32_t{1} << static_cast<unsigned>(verb))) == 0)
+    return nullptr;
+  auto path = target.substr(0, target.find('?'));
+  std::optional<std::string> decoded;
+  if (path.find('%') != std::string_view::npos) {
+    decoded = percent_decode(path, false);
+    if (!decoded)
+      return nullptr; // dispatch answers 400
+    path = *decoded;
+  }
+  // Streaming routes are exact, and exact paths win over prefixes.
+  for (auto idx : streaming_) {
+    if (routes_[idx].path != path)
+      continue;
+    auto hit = pick(exact_.at(routes_[idx].path), verb);
+    return hit != nullptr && hit->streaming ? hit : nullptr;
+  }
+  return nullptr;
+}
+
 std::string_view router::dispatch(http_request req,
                                   std::shared_ptr<response_sink> sink,
-                                  bridge* br,
-                                  std::chrono::milliseconds timeout) const {
+                                  bridge* br, std::chrono::milliseconds timeout,
+                                  std::shared_ptr<body_source> body) const {
   std::string_view target = req.target;
   auto qpos = target.find('?');
   auto path = percent_decode(target.substr(0, qpos), false);
@@ -76,10 +118,7 @@ std::string_view router::dispatch(http_request req,
     reply_error(*sink, 404, "not_found", "no route for " + *path);
     return unmatched;
   }
-  const route* hit = nullptr;
-  for (auto idx : candidates)
-    if (routes_[idx].verb == req.verb)
-      hit = &routes_[idx];
+  auto hit = pick(candidates, req.verb);
   if (hit == nullptr) {
     std::string allow;
     for (auto idx : candidates) {
@@ -102,7 +141,8 @@ std::string_view router::dispatch(http_request req,
   }
   auto ctx = std::make_shared<request_context>(
       std::move(req), std::move(*path), std::move(*query), std::move(remainder),
-      hit->name, std::move(sink), br, timeout);
+      hit->name, std::move(sink), br, timeout, hit->streaming,
+      hit->streaming ? std::move(body) : nullptr);
   try {
     hit->fn(*ctx);
   } catch (const std::exception& ex) {

@@ -1,6 +1,7 @@
 #include "troupe/http/session.hpp"
 
 #include <array>
+#include <limits>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -140,6 +141,30 @@ std::string_view trim(std::string_view x) {
 
 } // namespace
 
+http_request to_request(const bhttp::request_header<>& req) {
+  http_request out;
+  out.method_name = std::string{req.method_string()};
+  out.verb = parse_method(out.method_name);
+  out.target = std::string{req.target()};
+  out.headers.reserve(std::distance(req.begin(), req.end()));
+  for (const auto& f : req)
+    out.headers.emplace_back(std::string{f.name_string()},
+                             std::string{f.value()});
+  return out;
+}
+
+bool expects_continue(const bhttp::request_header<>& req) {
+  return beast::iequals(trim(req[bhttp::field::expect]), "100-continue");
+}
+
+bool is_malformed(const beast::error_code& ec) {
+  return ec &&
+         ec.category() ==
+             bhttp::make_error_code(bhttp::error::bad_method).category() &&
+         ec != bhttp::error::end_of_stream &&
+         ec != bhttp::error::partial_message;
+}
+
 session::session(io_worker& w, socket_type socket, bool reject)
     : worker_(w), socket_(std::move(socket)), timer_(w.ioc.get_executor()),
       reject_(reject), counted_(!reject) {
@@ -168,10 +193,21 @@ void session::start() {
 }
 
 void session::do_read() {
+  if (stream_state_ != stream_state::none) {
+    stream_.reset();
+    stream_state_ = stream_state::none;
+    buffer_.shrink_to_fit(); // grown for the streamed body
+  }
   parser_.emplace();
   parser_->header_limit(
       static_cast<std::uint32_t>(worker_.shared.cfg.max_header_bytes));
-  parser_->body_limit(worker_.shared.cfg.max_body_bytes);
+  // With streaming routes a header may announce more than `max_body_bytes`;
+  // `on_header` applies the limit of the route. (Not `boost::none`: Beast
+  // 1.74 compares a Content-Length against the optional, and none is less.)
+  if (worker_.shared.routes.has_streaming())
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
+  else
+    parser_->body_limit(worker_.shared.cfg.max_body_bytes);
   set_deadline(clock_type::now() + worker_.shared.cfg.idle_timeout);
   bhttp::async_read_header(
       socket_, buffer_, *parser_,
@@ -183,10 +219,19 @@ void session::do_read() {
 void session::on_header(beast::error_code ec) {
   if (ec)
     return on_body(ec);
-  // Answer `Expect: 100-continue` so clients like curl send the body now.
   auto& req = parser_->get();
-  auto expect = req[bhttp::field::expect];
-  if (beast::iequals(trim(expect), "100-continue")) {
+  if (auto& routes = worker_.shared.routes; routes.has_streaming()) {
+    if (auto rt = routes.find_streaming(parse_method(req.method_string()),
+                                        req.target()))
+      return start_stream(*rt);
+    // Not streaming: the limit that the header read left open.
+    auto max = worker_.shared.cfg.max_body_bytes;
+    if (auto len = parser_->content_length(); len && *len > max)
+      return on_body(bhttp::error::body_limit);
+    parser_->body_limit(max);
+  }
+  // Answer `Expect: 100-continue` so clients like curl send the body now.
+  if (expects_continue(req)) {
     continue_ = {bhttp::status::continue_, 11};
     bhttp::async_write(
         socket_, continue_,
@@ -219,10 +264,7 @@ void session::on_body(beast::error_code ec) {
     return fail_request(431, "payload_too_large", "request header too large");
   if (ec == bhttp::error::body_limit)
     return fail_request(413, "payload_too_large", "request body too large");
-  if (ec &&
-      ec.category() ==
-          bhttp::make_error_code(bhttp::error::bad_method).category() &&
-      ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message)
+  if (is_malformed(ec))
     return fail_request(400, "invalid_argument",
                         std::string{"malformed HTTP request: "} + ec.message());
   if (ec) {
@@ -237,33 +279,40 @@ void session::on_body(beast::error_code ec) {
 void session::dispatch() {
   auto req = parser_->release();
   keep_alive_ = req.keep_alive();
-  http_request out;
-  out.method_name = std::string{req.method_string()};
-  out.verb = parse_method(out.method_name);
-  out.target = std::string{req.target()};
-  out.headers.reserve(std::distance(req.begin(), req.end()));
-  for (const auto& f : req)
-    out.headers.emplace_back(std::string{f.name_string()},
-                             std::string{f.value()});
+  auto out = to_request(req);
   out.body = std::move(req.body());
+  dispatch_request(std::move(out), false);
+}
+
+void session::dispatch_request(http_request out, bool streaming) {
   out.client_address = client_address_;
   method_ = out.method_name;
   ++seq_;
   in_flight_ = true;
+  response_started_ = false;
   worker_.shared.in_flight.fetch_add(1);
   // The bridge enforces the request timeout.
   set_deadline(clock_type::time_point::max());
   auto self = shared_from_this();
   hold();
   auto sink = std::make_shared<session_sink>(self, worker_.gate, seq_);
-  route_ = worker_.shared.routes.dispatch(std::move(out), std::move(sink),
-                                          &worker_.br,
-                                          worker_.shared.cfg.request_timeout);
+  std::shared_ptr<body_source> body;
+  if (streaming)
+    body = make_body_source();
+  route_ = worker_.shared.routes.dispatch(
+      std::move(out), std::move(sink), &worker_.br,
+      worker_.shared.cfg.request_timeout, std::move(body));
 }
 
 void session::on_response(uint64_t seq, http_response res) {
-  if (!in_flight_ || seq != seq_)
-    return; // stale
+  if (!in_flight_ || seq != seq_ || response_started_)
+    return; // stale, or the session answered a streamed body itself
+  if (continue_writing_) {
+    // One write at a time: after the `100 Continue` (session_stream.cpp).
+    response_started_ = true;
+    stashed_ = std::move(res);
+    return;
+  }
   write(std::move(res), true);
 }
 
@@ -281,6 +330,11 @@ void session::write(http_response res, bool dispatched) {
   // Serialized by hand: one buffer for the head, one for the body, written
   // with one gathered send, without Beast's per-field allocations.
   bool close = res.close || !keep_alive_;
+  response_started_ = true;
+  // A streamed body not read to its end stays unread: close after this.
+  if (stream_state_ != stream_state::none &&
+      (socket_reading_ || !stream_->is_done()))
+    close = true;
   status_ = res.status;
   head_.clear();
   head_ += "HTTP/1.1 ";
@@ -346,6 +400,9 @@ void session::close_gracefully() {
   socket_.shutdown(net::ip::tcp::socket::shutdown_send, ignored);
   set_deadline(clock_type::now() + std::chrono::seconds{2});
   drain_buf_.resize(16 * 1024);
+  closing_ = true;
+  if (socket_reading_)
+    return; // a read of a streamed body is pending; it drains on completion
   drain();
 }
 

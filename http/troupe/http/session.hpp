@@ -26,6 +26,7 @@
 
 #include "troupe/config/config.hpp"
 #include "troupe/http/bridge.hpp"
+#include "troupe/http/piece_body.hpp"
 #include "troupe/http/request.hpp"
 #include "troupe/http/router.hpp"
 #include "troupe/runtime/metrics.hpp"
@@ -33,6 +34,15 @@
 namespace troupe::http {
 
 class session;
+
+/// Copies method, target and header fields of `req` (no body, no client).
+http_request to_request(const boost::beast::http::request_header<>& req);
+
+/// Returns whether `req` carries `Expect: 100-continue`.
+bool expects_continue(const boost::beast::http::request_header<>& req);
+
+/// Returns whether `ec` says a request is not valid HTTP (answered 400).
+bool is_malformed(const boost::beast::error_code& ec);
 
 /// Socket of one connection, bound to its I/O thread's io_context (no
 /// type-erased executor).
@@ -116,7 +126,9 @@ private:
 };
 
 /// One HTTP/1.1 connection: reads a request, dispatches it, writes the
-/// response, repeats (keep-alive; pipelined requests one at a time).
+/// response, repeats (keep-alive; pipelined requests one at a time). On a
+/// streaming route it dispatches after the header and reads the body only
+/// when the handler asks (session_stream.cpp).
 class session : public std::enable_shared_from_this<session> {
 public:
   /// Takes the socket; `reject` answers 503 (connection cap) and closes.
@@ -130,12 +142,38 @@ public:
   /// Writes the response of request `seq`; runs on the worker's thread.
   void on_response(uint64_t seq, http_response res);
 
+  /// Reads the next piece of the streamed body of request `seq` for its
+  /// handler (see `request_context::read_body`); runs on the worker's
+  /// thread.
+  void read_stream(uint64_t seq, size_t max_bytes, chunk_fn f);
+
 private:
+  /// Where the body of a streaming route stands.
+  enum class stream_state : uint8_t {
+    /// Not a streaming request.
+    none,
+    /// The handler may ask for the next piece.
+    open,
+    /// A piece is being read (`stream_fn_` waits for it).
+    reading,
+    /// `last`, `too_large` or `failed` was delivered.
+    ended,
+  };
+
   void do_read();
   void on_header(boost::beast::error_code ec);
   void read_body();
   void on_body(boost::beast::error_code ec);
   void dispatch();
+  void dispatch_request(http_request out, bool streaming);
+  std::shared_ptr<body_source> make_body_source();
+  // Streaming routes (session_stream.cpp).
+  void start_stream(const router::route& rt);
+  void write_continue();
+  void on_continue(boost::beast::error_code ec);
+  void stream_read_some();
+  void on_stream_read(boost::beast::error_code ec);
+  void finish_read(std::string data, body_chunk state);
   void fail_request(unsigned status, std::string_view code,
                     std::string_view message);
   void write(http_response res, bool dispatched);
@@ -163,6 +201,28 @@ private:
   std::optional<
       boost::beast::http::request_parser<boost::beast::http::string_body>>
       parser_;
+  /// The parser of a streaming route, converted from `parser_` after the
+  /// header (before the body reader started, so nothing was reserved).
+  std::optional<boost::beast::http::request_parser<piece_body>> stream_;
+  stream_state stream_state_ = stream_state::none;
+  /// Receives the piece being read.
+  chunk_fn stream_fn_;
+  /// The piece being read.
+  std::string piece_;
+  /// The largest piece the handler asked for.
+  size_t piece_max_ = 0;
+  /// Whether a read of the streamed body is pending on the socket.
+  bool socket_reading_ = false;
+  /// `Expect: 100-continue` is still to be answered (at the first read).
+  bool continue_due_ = false;
+  /// The `100 Continue` is being written.
+  bool continue_writing_ = false;
+  /// A response waiting for the `100 Continue` write to finish.
+  std::optional<http_response> stashed_;
+  /// A response to the current request is being (or was) written.
+  bool response_started_ = false;
+  /// The connection is half-closed and being drained.
+  bool closing_ = false;
   /// Status line and header fields of the response being written.
   std::string head_;
   /// Body of the response being written.

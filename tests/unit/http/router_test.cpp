@@ -132,3 +132,57 @@ TEST_F(router_test, context_exposes_request) {
             nlohmann::json::parse(R"({"ct":"text/plain","body":"hello",
               "client":"10.0.0.1","method":"POST","target":"/p?q=1"})"));
 }
+
+TEST_F(router_test, streaming_routes_are_found_and_pull_their_body) {
+  EXPECT_FALSE(r.has_streaming());
+  r.add(method::get, "/import", [](request_context& ctx) {
+    EXPECT_FALSE(ctx.streaming());
+    ctx.read_body(10, [&ctx](std::string data, body_chunk state) {
+      ctx.respond(200, to_string(state) + std::string{"|"} + data);
+    });
+  });
+  r.add_streaming(
+      method::post, "/import",
+      [](request_context& ctx) {
+        EXPECT_TRUE(ctx.streaming());
+        // Without a connection the body is served in pieces.
+        auto pieces = std::make_shared<std::string>();
+        auto next = std::make_shared<std::function<void()>>();
+        *next = [&ctx, pieces, next] {
+          ctx.read_body(
+              4, [&ctx, pieces, next](std::string data, body_chunk state) {
+                *pieces += data + "|";
+                if (state == body_chunk::more)
+                  return (*next)();
+                *pieces += to_string(state);
+                *next = nullptr; // breaks the cycle
+                ctx.read_body(4, [&ctx, pieces](std::string, body_chunk again) {
+                  ctx.respond(200, *pieces + "|" + to_string(again) + "|" +
+                                       std::to_string(ctx.body_bytes_read()));
+                });
+              });
+        };
+        (*next)();
+      },
+      100, "import");
+  r.add(method::post, "/plain",
+        [](request_context& ctx) { ctx.respond(200, ctx.body()); });
+  EXPECT_TRUE(r.has_streaming());
+  auto rt = r.find_streaming(method::post, "/import?x=1");
+  ASSERT_NE(rt, nullptr);
+  EXPECT_TRUE(rt->streaming);
+  EXPECT_EQ(rt->name, "import");
+  EXPECT_EQ(rt->max_body_bytes, 100u);
+  EXPECT_EQ(r.find_streaming(method::post, "/%69mport"), rt); // decoded
+  EXPECT_EQ(r.find_streaming(method::get, "/import"), nullptr);
+  EXPECT_EQ(r.find_streaming(method::put, "/import"), nullptr);
+  EXPECT_EQ(r.find_streaming(method::post, "/plain"), nullptr);
+  EXPECT_EQ(r.find_streaming(method::post, "/import/x"), nullptr);
+  EXPECT_EQ(r.find_streaming(method::post, "/imp%zzort"), nullptr);
+  EXPECT_EQ(run(method::post, "/import", "abcdefghij").body,
+            "abcd|efgh|ij|last|failed|10");
+  EXPECT_EQ(last_route, "import");
+  EXPECT_EQ(run(method::post, "/import").body, "|last|failed|0");
+  EXPECT_EQ(run(method::get, "/import").body, "failed|");
+  EXPECT_EQ(run(method::post, "/plain", "p").body, "p");
+}

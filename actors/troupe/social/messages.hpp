@@ -32,7 +32,8 @@
 ///
 /// the node's importer: `(so_batch, pairs)` -> `(new_halves, new_people)`
 /// with `pairs` flattened friendships (a, b); it sends both halves of each
-/// to their shards, one message per shard.
+/// to their shards, one message per shard, and retries a shard that
+/// answers 503 or 429 for about 3 s (an import stores only what is missing).
 ///
 /// the node's search actors: `(so_search, source, target, max_hops)` ->
 /// `std::vector<person_view>` (the path) | not_found | timeout.
@@ -49,6 +50,7 @@ using names_atom = caf::atom_constant<caf::atom("so_names")>;
 using batch_atom = caf::atom_constant<caf::atom("so_batch")>;
 using search_atom = caf::atom_constant<caf::atom("so_search")>;
 using deadline_atom = caf::atom_constant<caf::atom("so_dead")>;
+using retry_atom = caf::atom_constant<caf::atom("so_retry")>;
 
 /// Person ids are 1 .. 2^32 - 1 (0 is never a person).
 using person_id = uint32_t;

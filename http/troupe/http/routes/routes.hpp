@@ -4,6 +4,7 @@
 #include "troupe/http/router.hpp"
 #include "troupe/pastebin/service.hpp"
 #include "troupe/runtime/node.hpp"
+#include "troupe/social/service.hpp"
 #include "troupe/twitter/service.hpp"
 
 /// The node's endpoints, grouped by service. Each `add_*` registers its
@@ -25,5 +26,8 @@ void add_cache(router& r, const cache::service& svc,
 
 /// Everything under "Twitter timeline and search" in the API contract.
 void add_twitter(router& r, const twitter::service& svc);
+
+/// Everything under "Social graph" in the API contract.
+void add_social(router& r, const social::service& svc);
 
 } // namespace troupe::http::routes

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the load benchmarks need: wrk (load generator), nginx (the
-# reference server of the read benchmark) and redis-server + redis-tools
-# (redis-cli, redis-benchmark: the reference of the cache benchmarks).
+# reference server of the read benchmark), redis-server + redis-tools
+# (redis-cli, redis-benchmark: the reference of the cache benchmarks) and
+# python3-igraph (the reference of the social graph benchmark, for Debian's
+# /usr/bin/python3).
 # Debian packages via apt-get, idempotent: prints nothing and changes nothing
 # when everything is already installed.
 # Never leaves a system nginx or redis running (the packages' postinst
@@ -23,6 +25,8 @@ installed redis-server && command -v redis-server >/dev/null 2>&1 ||
   missing+=(redis-server)
 installed redis-tools && command -v redis-benchmark >/dev/null 2>&1 ||
   missing+=(redis-tools)
+installed python3-igraph && /usr/bin/python3 -c 'import igraph' >/dev/null 2>&1 ||
+  missing+=(python3-igraph)
 
 ((${#missing[@]} == 0)) && exit 0
 
@@ -50,3 +54,7 @@ for tool in wrk nginx redis-server redis-cli redis-benchmark; do
     exit 1
   }
 done
+/usr/bin/python3 -c 'import igraph' >/dev/null 2>&1 || {
+  echo "install-deps: python3-igraph installed but /usr/bin/python3 cannot import igraph" >&2
+  exit 1
+}

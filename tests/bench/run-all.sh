@@ -6,7 +6,8 @@
 #        WARMUP, TROUPE_BIN, LMDB_BENCH_BIN, CACHE_LOAD_BIN, BENCH_TMPDIR;
 #        DURATION applies to all, default 15s for reads, cache GETs, the
 #        cluster hop and home_timeline reads, 10s for creates and the
-#        Twitter fan-out)
+#        Twitter fan-out; PEOPLE, DEGREE, PAIRS, CLUSTER for the social
+#        graph)
 # Exits non-zero if a benchmark failed (its section says why).
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -61,6 +62,9 @@ fi
 section twitter-fanout twitter_fanout.sh
 section twitter-home twitter_home_vs_nginx.sh
 section twitter-memory twitter_memory.sh
+# Social graph (issue): import of 1 M people / 25 M friendships, memory per
+# friendship, friend_search vs igraph, then on three nodes.
+section social-graph social_graph.sh
 load_end=$(load_average)
 
 {
@@ -97,6 +101,8 @@ load_end=$(load_average)
   cat "$tmp/twitter-home.md"
   echo
   cat "$tmp/twitter-memory.md"
+  echo
+  cat "$tmp/social-graph.md"
 } >"$results_dir/latest.md.tmp"
 mv "$results_dir/latest.md.tmp" "$results_dir/latest.md"
 cat "$results_dir/latest.md"

@@ -161,7 +161,7 @@ struct social_settings {
   std::chrono::milliseconds search_timeout{2000};
   /// People one friend search may visit (both directions together); a
   /// search that would visit more answers 504 instead of growing further.
-  size_t search_max_visited = 4000000;
+  size_t search_max_visited = 1000000;
   /// Largest body of one import; larger bodies -> 413.
   size_t max_import_bytes = size_t{4} << 30;
   /// Friendships per import batch (one message per person server).

@@ -25,15 +25,15 @@
 /// - `(so_import, pairs)` -> `(new_halves, new_people)`: `pairs` holds
 ///   (person, friend) pairs flattened, every person on that shard; unknown
 ///   people are created without a name. Answered once durable.
+/// - `(so_people, ids)` -> `(0, new_people)`: creates the unknown people
+///   among `ids` (all on that shard) without a name. Answered once durable.
 /// - `(so_nbrs, ids)` -> `(counts, friends)`: the friends of each id in
 ///   order, `counts[i]` of them for `ids[i]` (0 for unknown people),
 ///   concatenated in `friends`.
 /// - `(so_names, ids)` -> `std::vector<person_view>`: the known ones.
 ///
-/// the node's importer: `(so_batch, pairs)` -> `(new_halves, new_people)`
-/// with `pairs` flattened friendships (a, b); it sends both halves of each
-/// to their shards, one message per shard, and retries a shard that
-/// answers 503 or 429 for about 3 s (an import stores only what is missing).
+/// the node's importer (importer.hpp): `(so_batch, pairs)` ->
+/// `(new_halves, new_people)` with `pairs` flattened friendships (a, b).
 ///
 /// the node's search actors: `(so_search, source, target, max_hops)` ->
 /// `std::vector<person_view>` (the path) | not_found | timeout.
@@ -45,6 +45,7 @@ using get_atom = caf::atom_constant<caf::atom("so_get")>;
 using link_atom = caf::atom_constant<caf::atom("so_link")>;
 using unlink_atom = caf::atom_constant<caf::atom("so_unlink")>;
 using import_atom = caf::atom_constant<caf::atom("so_import")>;
+using people_atom = caf::atom_constant<caf::atom("so_people")>;
 using neighbors_atom = caf::atom_constant<caf::atom("so_nbrs")>;
 using names_atom = caf::atom_constant<caf::atom("so_names")>;
 using batch_atom = caf::atom_constant<caf::atom("so_batch")>;

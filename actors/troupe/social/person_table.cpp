@@ -192,6 +192,18 @@ person_table::plan_import(std::vector<person_id> pairs) const {
   return plan;
 }
 
+std::vector<person_table::op>
+person_table::plan_people(std::vector<person_id> ids, uint64_t& created) const {
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  std::vector<op> ops;
+  for (auto id : ids)
+    if (id != 0 && people_.count(id) == 0)
+      ops.push_back(put_op(name_key(id)));
+  created = ops.size();
+  return ops;
+}
+
 std::optional<person_view> person_table::view(person_id id) const {
   auto i = people_.find(id);
   if (i == people_.end())

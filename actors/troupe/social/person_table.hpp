@@ -60,6 +60,11 @@ public:
   /// a zero id or a person equal to the friend are skipped.
   import_plan plan_import(std::vector<person_id> pairs) const;
 
+  /// Plans creating, without a name, those of `ids` who are unknown; sets
+  /// `created` to their number.
+  std::vector<op> plan_people(std::vector<person_id> ids,
+                              uint64_t& created) const;
+
   /// Returns person `id`, if known.
   std::optional<person_view> view(person_id id) const;
 

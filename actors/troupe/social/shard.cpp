@@ -115,6 +115,12 @@ caf::behavior serving(caf::event_based_actor* self, state_ptr st) {
       [self, st](import_atom, std::vector<person_id>& pairs) {
         return import(self, st, pairs);
       },
+      [self, st](people_atom, std::vector<person_id>& ids) {
+        uint64_t created = 0;
+        auto ops = st->table.plan_people(std::move(ids), created);
+        return write(self, st, std::move(ops),
+                     caf::make_message(uint64_t{0}, created));
+      },
       [st](neighbors_atom, const std::vector<person_id>& ids) {
         std::vector<uint32_t> counts;
         std::vector<person_id> friends;

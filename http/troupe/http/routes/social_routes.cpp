@@ -101,26 +101,25 @@ read_friendship(request_context& ctx) {
   return std::make_pair(*a, *b);
 }
 
-/// Stores a's half, then b's; if b is unknown, takes a's half back.
+/// Checks that b exists, then stores a's half (404 if a is unknown), then
+/// b's. People are never deleted, so nothing stored needs taking back; a
+/// request that fails between the halves leaves a's half, which a retry
+/// completes.
 void add_friendship(request_context& ctx, const social::service& svc) {
   auto ids = read_friendship(ctx);
   if (!ids)
     return ctx.respond_error(ids.error());
   auto [a, b] = *ids;
-  ctx.request_then<ok_atom>(
-      svc.route(a), caf::make_message(link_atom::value, a, b),
-      [&ctx, &svc, a = a, b = b](ok_atom) {
-        ctx.request(svc.route(b), caf::make_message(link_atom::value, b, a),
-                    [&ctx, &svc, a, b](caf::expected<caf::message> r) {
-                      if (r)
-                        return ctx.respond(204, {});
-                      auto err = std::move(r.error());
-                      ctx.request(svc.route(a),
-                                  caf::make_message(unlink_atom::value, a, b),
-                                  [&ctx, err](caf::expected<caf::message>) {
-                                    ctx.respond_error(err);
-                                  });
-                    });
+  auto link_b = [&ctx, &svc, a = a, b = b](ok_atom) {
+    ctx.request_then<ok_atom>(svc.route(b),
+                              caf::make_message(link_atom::value, b, a),
+                              [&ctx](ok_atom) { ctx.respond(204, {}); });
+  };
+  ctx.request_then<person_view>(
+      svc.route(b), caf::make_message(get_atom::value, b),
+      [&ctx, &svc, a = a, b = b, link_b](person_view&) {
+        ctx.request_then<ok_atom>(
+            svc.route(a), caf::make_message(link_atom::value, a, b), link_b);
       });
 }
 

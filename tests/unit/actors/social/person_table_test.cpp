@@ -126,3 +126,15 @@ TEST(person_table, keys_sort_friend_lists_by_id) {
             person_table::friend_key(2, 1));
   EXPECT_EQ(person_table::name_key(0x01020304), std::string("n\1\2\3\4"));
 }
+
+TEST_F(table_fixture, people_are_created_once_without_a_name) {
+  run(*table.plan_create(2, "Bo"));
+  uint64_t created = 0;
+  auto ops = table.plan_people({5, 2, 5, 9, 0}, created);
+  EXPECT_EQ(created, 2u); // 5 and 9; 2 exists, 0 is no person
+  run(ops);
+  EXPECT_EQ(table.view(5)->name, "");
+  EXPECT_EQ(table.view(2)->name, "Bo");
+  EXPECT_TRUE(table.plan_people({5, 9}, created).empty());
+  EXPECT_EQ(created, 0u);
+}

@@ -12,7 +12,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::vector<std::string> services{"pastebin", "cache", "twitter"};
+const std::vector<std::string> services{"pastebin", "cache", "twitter",
+                                        "social"};
 
 /// The placement part of a view's shard map (without the per-node "state").
 json placement_of(json view) {

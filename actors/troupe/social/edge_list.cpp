@@ -37,52 +37,22 @@ person_id parse_person_id(std::string_view text) {
 
 void edge_list_parser::feed(std::string_view piece,
                             std::vector<person_id>& out) {
-  while (!piece.empty()) {
-    auto nl = piece.find('\n');
-    auto part = piece.substr(0, nl);
-    if (!overlong_) {
-      if (carry_.size() + part.size() > max_line_bytes) {
-        overlong_ = true;
-        carry_.clear();
-      } else if (nl != std::string_view::npos && carry_.empty()) {
-        ++line_;
-        parse_line(part, out); // the common case: no copy
-      } else {
-        carry_.append(part.data(), part.size());
-        if (nl != std::string_view::npos) {
-          ++line_;
-          parse_line(carry_, out);
-          carry_.clear();
-        }
-      }
-    }
-    if (nl == std::string_view::npos)
-      return;
-    if (overlong_) {
-      ++line_;
-      reject("line longer than " + std::to_string(max_line_bytes) + " bytes");
-      overlong_ = false;
-    }
-    piece.remove_prefix(nl + 1);
-  }
+  lines_.feed(piece, [&](uint64_t n, std::string_view line, bool overlong) {
+    on_line(n, line, overlong, out);
+  });
 }
 
 void edge_list_parser::finish(std::vector<person_id>& out) {
-  if (overlong_) {
-    ++line_;
-    reject("line longer than " + std::to_string(max_line_bytes) + " bytes");
-    overlong_ = false;
-  } else if (!carry_.empty()) {
-    ++line_;
-    parse_line(carry_, out);
-  }
-  carry_.clear();
+  lines_.finish([&](uint64_t n, std::string_view line, bool overlong) {
+    on_line(n, line, overlong, out);
+  });
 }
 
-void edge_list_parser::parse_line(std::string_view line,
-                                  std::vector<person_id>& out) {
-  if (!line.empty() && line.back() == '\r')
-    line.remove_suffix(1);
+void edge_list_parser::on_line(uint64_t number, std::string_view line,
+                               bool overlong, std::vector<person_id>& out) {
+  if (overlong)
+    return reject(number, "line longer than " + std::to_string(max_line_bytes) +
+                              " bytes");
   std::string_view fields[3];
   size_t n = 0;
   size_t i = 0;
@@ -101,24 +71,25 @@ void edge_list_parser::parse_line(std::string_view line,
   if (n == 0 || fields[0][0] == '#')
     return; // blank line or comment
   if (n != 2)
-    return reject("expected 2 fields (person_id friend_id), got " +
-                  std::to_string(n));
+    return reject(number, "expected 2 fields (person_id friend_id), got " +
+                              std::to_string(n));
   auto a = parse_person_id(fields[0]);
   auto b = parse_person_id(fields[1]);
   if (a == 0 || b == 0)
-    return reject("bad person id " + quoted(a == 0 ? fields[0] : fields[1]) +
-                  " (an integer from 1 to 4294967295)");
+    return reject(number, "bad person id " +
+                              quoted(a == 0 ? fields[0] : fields[1]) +
+                              " (an integer from 1 to 4294967295)");
   if (a == b)
-    return reject("self-loop (a person cannot befriend themselves)");
+    return reject(number, "self-loop (a person cannot befriend themselves)");
   out.push_back(a);
   out.push_back(b);
   ++accepted_;
 }
 
-void edge_list_parser::reject(std::string reason) {
+void edge_list_parser::reject(uint64_t number, std::string reason) {
   ++rejected_count_;
   if (rejected_.size() < max_rejections_)
-    rejected_.push_back({line_, std::move(reason)});
+    rejected_.push_back({number, std::move(reason)});
 }
 
 } // namespace troupe::social

@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "troupe/line_splitter.hpp"
 #include "troupe/social/messages.hpp"
 
 namespace troupe::social {
@@ -30,7 +31,7 @@ public:
 
   /// Keeps the first `max_rejections` rejections (all are counted).
   explicit edge_list_parser(size_t max_rejections = 1000)
-      : max_rejections_(max_rejections) {
+      : max_rejections_(max_rejections), lines_(max_line_bytes) {
     // nop
   }
 
@@ -51,17 +52,15 @@ public:
   const std::vector<rejection>& rejected() const { return rejected_; }
 
   /// Lines seen so far.
-  uint64_t lines() const { return line_; }
+  uint64_t lines() const { return lines_.lines(); }
 
 private:
-  void parse_line(std::string_view line, std::vector<person_id>& out);
-  void reject(std::string reason);
+  void on_line(uint64_t number, std::string_view line, bool overlong,
+               std::vector<person_id>& out);
+  void reject(uint64_t number, std::string reason);
 
   size_t max_rejections_;
-  std::string carry_;
-  /// True while skipping the rest of an overlong line.
-  bool overlong_ = false;
-  uint64_t line_ = 0;
+  line_splitter lines_;
   uint64_t accepted_ = 0;
   uint64_t rejected_count_ = 0;
   std::vector<rejection> rejected_;

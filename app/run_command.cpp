@@ -11,6 +11,7 @@
 #include "troupe/pastebin/service.hpp"
 #include "troupe/runtime/node.hpp"
 #include "troupe/services.hpp"
+#include "troupe/salesrank/service.hpp"
 #include "troupe/social/service.hpp"
 #include "troupe/twitter/service.hpp"
 
@@ -51,12 +52,14 @@ int run_node(const run_options& opts) {
   auto cache = cache::start(node);
   auto twitter = twitter::start(node);
   auto social = social::start(node);
+  auto salesrank = salesrank::start(node);
   http::router routes;
   http::routes::add_operations(routes, node);
   http::routes::add_pastebin(routes, pastebin, cfg);
   http::routes::add_cache(routes, cache, cfg);
   http::routes::add_twitter(routes, twitter);
   http::routes::add_social(routes, social);
+  http::routes::add_salesrank(routes, salesrank);
   http::server edge{node.system(), cfg.http, routes, node.metrics()};
   const auto& ep = cfg.self_entry().http;
   if (auto err = edge.start(ep.host, ep.port); !err.empty()) {

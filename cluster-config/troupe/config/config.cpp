@@ -150,6 +150,12 @@ std::string validate(const node_config& cfg, const std::string& origin) {
     return fail("social.shards", "must be between 1 and 65535");
   if (cfg.social.import_batch_edges > 1000000)
     return fail("social.import_batch_edges", "must be at most 1000000");
+  if (cfg.salesrank.shards < 1 || cfg.salesrank.shards > 65535)
+    return fail("salesrank.shards", "must be between 1 and 65535");
+  if (cfg.salesrank.top_size > 10000)
+    return fail("salesrank.top_size", "must be at most 10000");
+  if (cfg.salesrank.ingest_batch_lines > 1000000)
+    return fail("salesrank.ingest_batch_lines", "must be at most 1000000");
   if (cfg.persistence.max_queue < 1)
     return fail("persistence.max_queue", "must be positive");
   return {};

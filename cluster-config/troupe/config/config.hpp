@@ -168,6 +168,20 @@ struct social_settings {
   size_t import_batch_edges = 65536;
 };
 
+/// Settings of the sales rank (best sellers of the past week by category).
+struct salesrank_settings {
+  size_t shards = 64;
+  /// How often each category's ranking is recomputed (and the window
+  /// moved on): rankings are at most this old.
+  std::chrono::milliseconds refresh_interval{3600000};
+  /// Products each category's ranking keeps (the largest `limit`).
+  size_t top_size = 100;
+  /// Largest body of one ingest request; larger bodies -> 413.
+  size_t max_ingest_bytes = size_t{4} << 30;
+  /// Sales per ingest batch (one message per category shard).
+  size_t ingest_batch_lines = 65536;
+};
+
 /// The whole configuration of one node and the cluster it belongs to.
 struct node_config {
   std::string cluster = "troupe";
@@ -183,6 +197,7 @@ struct node_config {
   cache_settings cache;
   twitter_settings twitter;
   social_settings social;
+  salesrank_settings salesrank;
 
   /// Returns the entry of this node.
   const node_entry& self_entry() const;

@@ -187,6 +187,7 @@ table_spec root_spec(node_config& cfg) {
   auto& m = cfg.membership;
   auto& tw = cfg.twitter;
   auto& so = cfg.social;
+  auto& sr = cfg.salesrank;
   return {
       {"cluster", string_field(cfg.cluster)},
       {"self", string_field(cfg.self)},
@@ -266,6 +267,14 @@ table_spec root_spec(node_config& cfg) {
                 {"import_batch_edges",
                  integer_field(so.import_batch_edges, 1)}},
                "social")},
+      {"salesrank",
+       section({{"shards", integer_field(sr.shards, 1)},
+                {"refresh_interval_ms", millis_field(sr.refresh_interval, 1)},
+                {"top_size", integer_field(sr.top_size, 1)},
+                {"max_ingest_bytes", integer_field(sr.max_ingest_bytes, 1)},
+                {"ingest_batch_lines",
+                 integer_field(sr.ingest_batch_lines, 1)}},
+               "salesrank")},
   };
 }
 

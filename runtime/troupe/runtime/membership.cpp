@@ -72,6 +72,7 @@ std::string cluster_config_text(const config::node_config& cfg) {
   text += "|cache.shards=" + std::to_string(cfg.cache.shards);
   text += "|twitter.shards=" + std::to_string(cfg.twitter.shards);
   text += "|social.shards=" + std::to_string(cfg.social.shards);
+  text += "|salesrank.shards=" + std::to_string(cfg.salesrank.shards);
   return text;
 }
 

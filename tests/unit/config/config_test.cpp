@@ -61,6 +61,12 @@ TEST(config, shipped_single_toml_equals_the_embedded_default) {
   EXPECT_EQ(cfg.social.search_max_visited, def.social.search_max_visited);
   EXPECT_EQ(cfg.social.max_import_bytes, def.social.max_import_bytes);
   EXPECT_EQ(cfg.social.import_batch_edges, def.social.import_batch_edges);
+  EXPECT_EQ(cfg.salesrank.shards, def.salesrank.shards);
+  EXPECT_EQ(cfg.salesrank.refresh_interval, def.salesrank.refresh_interval);
+  EXPECT_EQ(cfg.salesrank.top_size, def.salesrank.top_size);
+  EXPECT_EQ(cfg.salesrank.max_ingest_bytes, def.salesrank.max_ingest_bytes);
+  EXPECT_EQ(cfg.salesrank.ingest_batch_lines,
+            def.salesrank.ingest_batch_lines);
 }
 
 TEST(config, social_settings_are_read_and_checked) {

@@ -4,6 +4,7 @@
 #include "troupe/http/router.hpp"
 #include "troupe/pastebin/service.hpp"
 #include "troupe/runtime/node.hpp"
+#include "troupe/salesrank/service.hpp"
 #include "troupe/social/service.hpp"
 #include "troupe/twitter/service.hpp"
 
@@ -29,5 +30,8 @@ void add_twitter(router& r, const twitter::service& svc);
 
 /// Everything under "Social graph" in the API contract.
 void add_social(router& r, const social::service& svc);
+
+/// Everything under "Sales rank" in the API contract.
+void add_salesrank(router& r, const salesrank::service& svc);
 
 } // namespace troupe::http::routes

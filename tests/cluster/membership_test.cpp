@@ -13,7 +13,7 @@ using namespace std::chrono_literals;
 namespace {
 
 const std::vector<std::string> services{"pastebin", "cache", "twitter",
-                                        "social"};
+                                        "social", "salesrank"};
 
 /// The placement part of a view's shard map (without the per-node "state").
 json placement_of(json view) {

@@ -120,7 +120,7 @@ bool valid_party(std::string_view s) {
   if (s.empty() || s.size() > 64)
     return false;
   for (char c : s)
-    if (c <= ' ' || c > '~')
+    if (c < ' ' || c > '~')
       return false;
   return true;
 }

@@ -50,7 +50,8 @@ const char* to_string(sale_error x);
 /// more than 5 minutes after `now` is `in_the_future`. Quantity: an
 /// integer from 1 to 1,000,000,000; total_price: a non-negative decimal
 /// with at most two places (at most 15 digits before the point); ids as
-/// `valid_id`; seller and buyer: 1 to 64 printable ASCII characters.
+/// `valid_id`; seller and buyer: 1 to 64 printable ASCII characters (spaces
+/// included).
 sale_error parse_sale_line(std::string_view line, int64_t now,
                            sale_fields& out);
 

@@ -131,9 +131,9 @@ void remove_friendship(request_context& ctx, const social::service& svc) {
   ctx.request_then<ok_atom>(
       svc.route(a), caf::make_message(unlink_atom::value, a, b),
       [&ctx, &svc, a = a, b = b](ok_atom) {
-        ctx.request_then<ok_atom>(
-            svc.route(b), caf::make_message(unlink_atom::value, b, a),
-            [&ctx](ok_atom) { ctx.respond(204, {}); });
+        ctx.request_then<ok_atom>(svc.route(b),
+                                  caf::make_message(unlink_atom::value, b, a),
+                                  [&ctx](ok_atom) { ctx.respond(204, {}); });
       });
 }
 

@@ -7,7 +7,7 @@
 #        DURATION applies to all, default 15s for reads, cache GETs, the
 #        cluster hop and home_timeline reads, 10s for creates and the
 #        Twitter fan-out; PEOPLE, DEGREE, PAIRS, CLUSTER for the social
-#        graph)
+#        graph; SALES, CATEGORIES for the sales rank)
 # Exits non-zero if a benchmark failed (its section says why).
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -65,6 +65,9 @@ section twitter-memory twitter_memory.sh
 # Social graph (issue): import of 1 M people / 25 M friendships, memory per
 # friendship, friend_search vs igraph, then on three nodes.
 section social-graph social_graph.sh
+# Sales rank (issue): ingest of 10 M sales at durability group over one and
+# two connections, memory per (category, product) pair, popular vs nginx.
+section salesrank salesrank.sh
 load_end=$(load_average)
 
 {
@@ -103,6 +106,8 @@ load_end=$(load_average)
   cat "$tmp/twitter-memory.md"
   echo
   cat "$tmp/social-graph.md"
+  echo
+  cat "$tmp/salesrank.md"
 } >"$results_dir/latest.md.tmp"
 mv "$results_dir/latest.md.tmp" "$results_dir/latest.md"
 cat "$results_dir/latest.md"

@@ -10,8 +10,8 @@
 #include "troupe/log.hpp"
 #include "troupe/pastebin/service.hpp"
 #include "troupe/runtime/node.hpp"
-#include "troupe/services.hpp"
 #include "troupe/salesrank/service.hpp"
+#include "troupe/services.hpp"
 #include "troupe/social/service.hpp"
 #include "troupe/twitter/service.hpp"
 

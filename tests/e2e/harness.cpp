@@ -320,6 +320,23 @@ uint16_t free_port() {
       return port;
 }
 
+std::string chunked_post(const std::string& target,
+                         const std::string& content_type,
+                         const std::vector<std::string>& chunks) {
+  std::string req = "POST " + target +
+                    " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    "Content-Type: " +
+                    content_type + "\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (const auto& chunk : chunks) {
+    if (chunk.empty())
+      continue;
+    char size[32];
+    std::snprintf(size, sizeof size, "%zx\r\n", chunk.size());
+    req += size + chunk + "\r\n";
+  }
+  return req + "0\r\n\r\n";
+}
+
 std::string url_encode(const std::string& text) {
   static const char* hex = "0123456789ABCDEF";
   std::string out;

@@ -88,6 +88,13 @@ uint16_t free_port();
 /// Percent-encodes a query parameter value.
 std::string url_encode(const std::string& text);
 
+/// The bytes of a POST of `chunks` to `target` with
+/// `Transfer-Encoding: chunked`, one HTTP chunk per non-empty element (an
+/// empty chunk would end the body), for `connection::raw`.
+std::string chunked_post(const std::string& target,
+                         const std::string& content_type,
+                         const std::vector<std::string>& chunks);
+
 /// Current UTC month as "YYYY-MM".
 std::string utc_month();
 

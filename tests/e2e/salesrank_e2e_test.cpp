@@ -115,19 +115,8 @@ http_response ingest(connection& c, const std::string& body) {
 /// The ingest as a chunked body, one HTTP chunk per element of `chunks`.
 http_response ingest_chunked(connection& c,
                              const std::vector<std::string>& chunks) {
-  std::string req = "POST " + api +
-                    "sales HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                    "Content-Type: text/tab-separated-values\r\n"
-                    "Transfer-Encoding: chunked\r\n\r\n";
-  for (const auto& chunk : chunks) {
-    if (chunk.empty())
-      continue; // an empty chunk would end the body
-    char size[32];
-    std::snprintf(size, sizeof size, "%zx\r\n", chunk.size());
-    req += size + chunk + "\r\n";
-  }
-  req += "0\r\n\r\n";
-  return c.raw(req);
+  return c.raw(
+      chunked_post(api + "sales", "text/tab-separated-values", chunks));
 }
 
 http_response popular(connection& c, const std::string& query) {
@@ -209,29 +198,9 @@ double metric(uint16_t port, const std::string& series) {
 }
 
 /// A suite of tests sharing one node that refreshes every 200 ms.
-class e2eSalesRank : public ::testing::Test {
-protected:
-  static void SetUpTestSuite() {
-    node_ = new node_process(config(200));
-    node_->start();
-    if (!node_->wait_ready())
-      FAIL() << "node did not start";
-  }
-
-  static void TearDownTestSuite() {
-    if (node_ && node_->running())
-      stop_cleanly(*node_);
-    delete node_;
-    node_ = nullptr;
-  }
-
-  void SetUp() override {
-    ASSERT_TRUE(node_ && node_->running()) << "shared node is not running";
-  }
-
-  static uint16_t port() { return node_->port(); }
-
-  static inline node_process* node_ = nullptr;
+class e2eSalesRank : public shared_node_test<e2eSalesRank> {
+public:
+  static std::string config_text() { return config(200); }
 };
 
 /// A body with every kind of line, and what the node answers to it.

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include "harness.hpp"
 
 namespace troupe_e2e {
@@ -19,15 +21,20 @@ inline void stop_cleanly(node_process& node) {
       << node.log();
 }
 
-/// A suite whose tests share one node on the default config, started once
-/// for the suite and stopped cleanly after it. `Suite` (the deriving class)
-/// gives each suite a node of its own. Tests that change the node's config
-/// or state for good start their own `node_process` instead.
+/// A suite whose tests share one node, started once for the suite and
+/// stopped cleanly after it. `Suite` (the deriving class) gives each suite a
+/// node of its own, on the default config unless it declares
+/// `static std::string config_text()` (see `node_process`). Tests that
+/// change the node's config or state for good start their own
+/// `node_process` instead.
 template <class Suite>
 class shared_node_test : public ::testing::Test {
 protected:
+  /// The node's config; the default config when empty.
+  static std::string config_text() { return {}; }
+
   static void SetUpTestSuite() {
-    node_ = new node_process();
+    node_ = new node_process(Suite::config_text());
     node_->start();
     if (!node_->wait_ready())
       FAIL() << "node did not start";

@@ -141,19 +141,7 @@ http_response import(connection& c, const std::string& body) {
 /// The import as a chunked body, one HTTP chunk per element of `chunks`.
 http_response import_chunked(connection& c,
                              const std::vector<std::string>& chunks) {
-  std::string req = "POST " + api +
-                    "import HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                    "Content-Type: text/plain\r\n"
-                    "Transfer-Encoding: chunked\r\n\r\n";
-  for (const auto& chunk : chunks) {
-    if (chunk.empty())
-      continue; // an empty chunk would end the body
-    char size[32];
-    std::snprintf(size, sizeof size, "%zx\r\n", chunk.size());
-    req += size + chunk + "\r\n";
-  }
-  req += "0\r\n\r\n";
-  return c.raw(req);
+  return c.raw(chunked_post(api + "import", "text/plain", chunks));
 }
 
 /// The ids of a friend_search answer, in order (empty when not an array).

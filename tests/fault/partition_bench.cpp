@@ -97,9 +97,10 @@ protected:
     while (since_ms(cut) < 30000) {
       auto id = next_id(serving, r.victim, trial, k);
       ++k;
-      auto res = send(c().http(via), "POST", "/twitter/api/v1/user",
-                      json{{"user_id", id}, {"name", std::string{"bench"}}}.dump(),
-                      std::chrono::seconds(2));
+      auto res =
+          send(c().http(via), "POST", "/twitter/api/v1/user",
+               json{{"user_id", id}, {"name", std::string{"bench"}}}.dump(),
+               std::chrono::seconds(2));
       if (res.status == 201) {
         r.first_write_ms = since_ms(cut);
         break;

@@ -65,8 +65,7 @@ TEST(config, shipped_single_toml_equals_the_embedded_default) {
   EXPECT_EQ(cfg.salesrank.refresh_interval, def.salesrank.refresh_interval);
   EXPECT_EQ(cfg.salesrank.top_size, def.salesrank.top_size);
   EXPECT_EQ(cfg.salesrank.max_ingest_bytes, def.salesrank.max_ingest_bytes);
-  EXPECT_EQ(cfg.salesrank.ingest_batch_lines,
-            def.salesrank.ingest_batch_lines);
+  EXPECT_EQ(cfg.salesrank.ingest_batch_lines, def.salesrank.ingest_batch_lines);
 }
 
 TEST(config, social_settings_are_read_and_checked) {

@@ -580,6 +580,26 @@ redis_info() {
 }
 
 # --- memory -------------------------------------------------------------------
+# value_of FILE KEY: the value of a "KEY value" line of FILE
+value_of() { awk -v k="$2" '$1 == k { print $2; found = 1 } END { exit !found }' "$1" ||
+  die "no '$2' in $1"; }
+
+# node_metric URL NAME: the sum of the samples of metric NAME at URL/metrics
+node_metric() {
+  local v
+  v=$(curl -fsS --max-time 5 "$1/metrics" | awk -v n="$2" '
+    $1 == n || index($1, n "{") == 1 { s += $NF; found = 1 }
+    END { if (found) printf "%.0f\n", s }') || die "GET $1/metrics failed"
+  [[ -n $v ]] || die "metric $2 not in $1/metrics"
+  echo "$v"
+}
+
+# json_number FILE KEY: a top-level number of the JSON object in FILE
+json_number() {
+  "${PYTHON:-python3}" -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2" 2>/dev/null ||
+    die "no number '$2' in $1: $(head -c 300 "$1")"
+}
+
 
 # rss_kb PID: resident set size of PID in KiB (VmRSS).
 rss_kb() {

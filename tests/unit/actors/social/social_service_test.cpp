@@ -146,3 +146,53 @@ TEST_F(social_service, unknown_people_and_conflicts_are_errors) {
   ASSERT_EQ(self->size(), 1u);
   EXPECT_EQ(self->front().name, "Eve");
 }
+
+TEST_F(social_service, a_search_visiting_more_than_the_bound_answers_timeout) {
+  auto g = troupe::test::erdos_renyi(2000, 8000, 2000, 3);
+  import(g);
+  uint32_t far = 2;
+  while (far < 2000 && g.distance(1, far) < 4)
+    ++far;
+  ASSERT_LT(far, 2000u);
+  auto env = search_env{
+      svc.region, svc.status,  svc.settings.shards, std::chrono::seconds(10),
+      20,         svc.searches};
+  auto searcher = node->system().spawn(search_actor, env);
+  auto r = ask<std::vector<person_view>>(*node, searcher, search_atom::value,
+                                         person_id{1}, far, uint32_t{10});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(code_of(r.error()), runtime::errc::timeout);
+  EXPECT_NE(runtime::error_message(r.error()).find("search_max_visited"),
+            std::string::npos);
+}
+
+TEST_F(social_service, a_search_past_its_time_budget_answers_timeout) {
+  // Person servers that never answer: only the deadline can end the search.
+  auto mute =
+      node->system().spawn([](caf::event_based_actor* self) -> caf::behavior {
+        // Takes every request and keeps it unanswered.
+        auto held = std::make_shared<std::vector<caf::response_promise>>();
+        self->set_default_handler(
+            [self, held](caf::scheduled_actor*,
+                         caf::message_view&) -> caf::result<caf::message> {
+              held->push_back(self->make_response_promise());
+              return held->back();
+            });
+        // Any behavior keeps the actor alive; all else takes the handler above.
+        return {[](ok_atom) {}};
+      });
+  auto env = search_env{mute, nullptr,     4, std::chrono::milliseconds(50),
+                        1000, svc.searches};
+  auto started = std::chrono::steady_clock::now();
+  auto r = ask<std::vector<person_view>>(
+      *node, node->system().spawn(search_actor, env), search_atom::value,
+      person_id{1}, person_id{2}, uint32_t{6});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(code_of(r.error()), runtime::errc::timeout)
+      << runtime::error_message(r.error());
+  EXPECT_NE(runtime::error_message(r.error()).find("search_timeout_ms"),
+            std::string::npos);
+  EXPECT_GE(std::chrono::steady_clock::now() - started,
+            std::chrono::milliseconds(50));
+  caf::anon_send_exit(mute, caf::exit_reason::user_shutdown);
+}

@@ -8,6 +8,7 @@
 #include "troupe/http/routes/routes.hpp"
 #include "troupe/http/server.hpp"
 #include "troupe/log.hpp"
+#include "troupe/mint/service.hpp"
 #include "troupe/pastebin/service.hpp"
 #include "troupe/runtime/node.hpp"
 #include "troupe/salesrank/service.hpp"
@@ -53,6 +54,13 @@ int run_node(const run_options& opts) {
   auto twitter = twitter::start(node);
   auto social = social::start(node);
   auto salesrank = salesrank::start(node);
+  std::string mint_error;
+  auto mint = mint::start(node, mint_error);
+  if (!mint) {
+    log::error("node", mint_error);
+    node.stop();
+    return 1;
+  }
   http::router routes;
   http::routes::add_operations(routes, node);
   http::routes::add_pastebin(routes, pastebin, cfg);
@@ -60,6 +68,7 @@ int run_node(const run_options& opts) {
   http::routes::add_twitter(routes, twitter);
   http::routes::add_social(routes, social);
   http::routes::add_salesrank(routes, salesrank);
+  http::routes::add_mint(routes, *mint);
   http::server edge{node.system(), cfg.http, routes, node.metrics()};
   const auto& ep = cfg.self_entry().http;
   if (auto err = edge.start(ep.host, ep.port); !err.empty()) {

@@ -4,6 +4,8 @@
 #include <optional>
 #include <string_view>
 
+#include "troupe/timestamp.hpp"
+
 namespace troupe::salesrank {
 
 /// Seconds a sale may lie in the future (clock skew between sellers).
@@ -12,10 +14,8 @@ constexpr int64_t max_future_seconds = 300;
 /// Hours in the window: the current UTC hour and the 167 before it.
 constexpr uint32_t window_hours = 168;
 
-/// Parses a timestamp: Unix seconds (digits) or ISO 8601
-/// `YYYY-MM-DD[T ]HH:MM:SS[.frac][Z|+HH:MM|-HH:MM|+HHMM|-HHMM]` (no zone:
-/// UTC). Returns Unix seconds (fractions dropped), nullopt if invalid.
-std::optional<int64_t> parse_timestamp(std::string_view text);
+/// See troupe/timestamp.hpp.
+using troupe::parse_timestamp;
 
 /// A line of the ingest format, validated.
 struct sale_fields {

@@ -156,6 +156,16 @@ std::string validate(const node_config& cfg, const std::string& origin) {
     return fail("salesrank.top_size", "must be at most 10000");
   if (cfg.salesrank.ingest_batch_lines > 1000000)
     return fail("salesrank.ingest_batch_lines", "must be at most 1000000");
+  if (cfg.mint.shards < 1 || cfg.mint.shards > 65535)
+    return fail("mint.shards", "must be between 1 and 65535");
+  if (cfg.mint.seller_shards < 1 || cfg.mint.seller_shards > 65535)
+    return fail("mint.seller_shards", "must be between 1 and 65535");
+  if (cfg.mint.extract_attempts > 20)
+    return fail("mint.extract_attempts", "must be at most 20");
+  if (cfg.mint.max_redirects > 10)
+    return fail("mint.max_redirects", "must be at most 10");
+  if (cfg.mint.import_batch_lines > 1000000)
+    return fail("mint.import_batch_lines", "must be at most 1000000");
   if (cfg.persistence.max_queue < 1)
     return fail("persistence.max_queue", "must be positive");
   return {};

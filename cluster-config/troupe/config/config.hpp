@@ -182,6 +182,46 @@ struct salesrank_settings {
   size_t ingest_batch_lines = 65536;
 };
 
+/// Settings of Mint (linked accounts, transactions, budgets).
+struct mint_settings {
+  /// User shards, and the shards of the crowd's seller votes.
+  size_t shards = 64;
+  size_t seller_shards = 16;
+  /// The file holding the key that seals account passwords (64 hex digits
+  /// or base64 of 32 bytes); the TROUPE_MINT_KEY variable wins over it.
+  std::string key_file;
+  /// A seller-to-category map replacing the shipped one (empty: shipped).
+  std::string seller_map;
+  /// Extraction workers of this node and the jobs queued for them at most
+  /// (beyond -> 429).
+  size_t extract_workers = 8;
+  size_t extract_queue = 10000;
+  /// Tries of one extraction (5xx and timeouts are retried), and the
+  /// backoff before the second try (doubled each time).
+  size_t extract_attempts = 4;
+  std::chrono::milliseconds extract_retry{200};
+  std::chrono::milliseconds connect_timeout{2000};
+  std::chrono::milliseconds read_timeout{10000};
+  size_t max_response_bytes = size_t{16} << 20;
+  size_t max_redirects = 3;
+  /// Hosts ("host" or "host:port") institutions may be at; empty: any host
+  /// with public addresses only.
+  std::vector<std::string> institution_hosts;
+  /// The first pull of a new account reaches back this many days.
+  size_t history_days = 90;
+  /// The daily refresh covers users active within this many days.
+  size_t active_days = 30;
+  /// How often each shard looks for due refreshes and stuck jobs.
+  std::chrono::milliseconds refresh_check_interval{60000};
+  /// A queued or running job not heard of for this long is queued again.
+  std::chrono::milliseconds job_timeout{300000};
+  /// Finished jobs kept per account (the newest).
+  size_t jobs_per_account = 20;
+  /// Largest import body (-> 413), and transactions per import batch.
+  size_t max_import_bytes = size_t{4} << 30;
+  size_t import_batch_lines = 65536;
+};
+
 /// The whole configuration of one node and the cluster it belongs to.
 struct node_config {
   std::string cluster = "troupe";
@@ -198,6 +238,7 @@ struct node_config {
   twitter_settings twitter;
   social_settings social;
   salesrank_settings salesrank;
+  mint_settings mint;
 
   /// Returns the entry of this node.
   const node_entry& self_entry() const;

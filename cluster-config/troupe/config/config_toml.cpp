@@ -123,6 +123,23 @@ setter endpoints_field(std::vector<endpoint>& out) {
   };
 }
 
+setter strings_field(std::vector<std::string>& out) {
+  return [&out](const toml::node& node) -> std::string {
+    auto arr = node.as_array();
+    if (!arr)
+      return "must be an array of strings";
+    std::vector<std::string> parsed;
+    for (const auto& item : *arr) {
+      auto text = item.value<std::string>();
+      if (!item.is_string() || !text || text->empty())
+        return "must be an array of non-empty strings";
+      parsed.push_back(*text);
+    }
+    out = std::move(parsed);
+    return {};
+  };
+}
+
 std::string apply(const toml::table& tbl, const table_spec& spec,
                   const std::string& prefix) {
   for (auto&& [key, node] : tbl) {
@@ -178,6 +195,32 @@ setter nodes_field(std::vector<node_entry>& out) {
   };
 }
 
+setter mint_section(mint_settings& mi) {
+  return section(
+      {{"shards", integer_field(mi.shards, 1)},
+       {"seller_shards", integer_field(mi.seller_shards, 1)},
+       {"key_file", string_field(mi.key_file)},
+       {"seller_map", string_field(mi.seller_map)},
+       {"extract_workers", integer_field(mi.extract_workers, 1)},
+       {"extract_queue", integer_field(mi.extract_queue, 1)},
+       {"extract_attempts", integer_field(mi.extract_attempts, 1)},
+       {"extract_retry_ms", millis_field(mi.extract_retry, 1)},
+       {"connect_timeout_ms", millis_field(mi.connect_timeout, 1)},
+       {"read_timeout_ms", millis_field(mi.read_timeout, 1)},
+       {"max_response_bytes", integer_field(mi.max_response_bytes, 1024)},
+       {"max_redirects", integer_field(mi.max_redirects, 0)},
+       {"institution_hosts", strings_field(mi.institution_hosts)},
+       {"history_days", integer_field(mi.history_days, 1)},
+       {"active_days", integer_field(mi.active_days, 1)},
+       {"refresh_check_interval_ms",
+        millis_field(mi.refresh_check_interval, 1)},
+       {"job_timeout_ms", millis_field(mi.job_timeout, 1000)},
+       {"jobs_per_account", integer_field(mi.jobs_per_account, 1)},
+       {"max_import_bytes", integer_field(mi.max_import_bytes, 1)},
+       {"import_batch_lines", integer_field(mi.import_batch_lines, 1)}},
+      "mint");
+}
+
 table_spec root_spec(node_config& cfg) {
   auto& h = cfg.http;
   auto& p = cfg.persistence;
@@ -188,6 +231,7 @@ table_spec root_spec(node_config& cfg) {
   auto& tw = cfg.twitter;
   auto& so = cfg.social;
   auto& sr = cfg.salesrank;
+  auto& mi = cfg.mint;
   return {
       {"cluster", string_field(cfg.cluster)},
       {"self", string_field(cfg.self)},
@@ -275,6 +319,7 @@ table_spec root_spec(node_config& cfg) {
             {"max_ingest_bytes", integer_field(sr.max_ingest_bytes, 1)},
             {"ingest_batch_lines", integer_field(sr.ingest_batch_lines, 1)}},
            "salesrank")},
+      {"mint", mint_section(mi)},
   };
 }
 

@@ -73,6 +73,8 @@ std::string cluster_config_text(const config::node_config& cfg) {
   text += "|twitter.shards=" + std::to_string(cfg.twitter.shards);
   text += "|social.shards=" + std::to_string(cfg.social.shards);
   text += "|salesrank.shards=" + std::to_string(cfg.salesrank.shards);
+  text += "|mint.shards=" + std::to_string(cfg.mint.shards);
+  text += "|mint.seller_shards=" + std::to_string(cfg.mint.seller_shards);
   return text;
 }
 

@@ -4,6 +4,7 @@
 #include "troupe/http/router.hpp"
 #include "troupe/pastebin/service.hpp"
 #include "troupe/runtime/node.hpp"
+#include "troupe/mint/service.hpp"
 #include "troupe/salesrank/service.hpp"
 #include "troupe/social/service.hpp"
 #include "troupe/twitter/service.hpp"
@@ -33,5 +34,8 @@ void add_social(router& r, const social::service& svc);
 
 /// Everything under "Sales rank" in the API contract.
 void add_salesrank(router& r, const salesrank::service& svc);
+
+/// Mint under /mint/api/v1 (linked accounts, transactions, budgets).
+void add_mint(router& r, const mint::service& svc);
 
 } // namespace troupe::http::routes

@@ -91,9 +91,11 @@ public:
     req.max_redirects = 0; // followed here, each hop checked
     if (origin_of(u) == origin_of(*net::url::parse(job_.url)))
       req.basic_auth = std::make_pair(job_.login, job_.password);
-    auto env = env_;
-    req.allow_address = [env](const std::string& ip, uint16_t) {
-      return env->policy.address_allowed(ip);
+    // A copy of the policy: a pending request must not keep the client's
+    // owner alive.
+    req.allow_address = [policy = env_->policy](const std::string& ip,
+                                                uint16_t) {
+      return policy.address_allowed(ip);
     };
     auto hdl = caf::actor_cast<caf::actor>(self_);
     env_->client->send(std::move(req), [hdl](net::http_response res) {

@@ -190,6 +190,7 @@ std::optional<service> start(runtime::node& n, std::string& error,
   env->now = now;
   env->board = svc.board;
   env->extractor = spawn_extractor(n.system(), xenv);
+  n.manage(env->extractor);
   runtime::region_spec spec;
   spec.service = "mint";
   spec.shards = svc.settings.shards;

@@ -41,7 +41,7 @@ void to_shard(caf::event_based_actor* self, const extractor_env& env,
     msg = caf::make_message(runtime::to_shard_atom::value, idx, std::move(msg));
   self->request(dest, std::chrono::seconds(30), std::move(msg))
       .then(
-          [done](caf::message&) {
+          [done](ok_atom) {
             if (done)
               done(true);
           },
@@ -62,6 +62,7 @@ public:
 
   void start(job j) {
     job_ = std::move(j);
+    started_ = std::chrono::steady_clock::now();
     attempt_ = 0;
     next_try();
   }
@@ -181,7 +182,13 @@ public:
     finish();
   }
 
-  void finish() { self_->send(pool_, worker_done_atom::value, job_.id); }
+  void finish() {
+    if (env_->duration != nullptr)
+      env_->duration->observe(std::chrono::duration<double>(
+                                  std::chrono::steady_clock::now() - started_)
+                                  .count());
+    self_->send(pool_, worker_done_atom::value, job_.id);
+  }
 
 private:
   caf::event_based_actor* self_;
@@ -191,6 +198,7 @@ private:
   net::url current_;
   uint32_t attempt_ = 0;
   size_t redirects_ = 0;
+  std::chrono::steady_clock::time_point started_;
   std::string pending_batch_;
   int pending_tries_ = 0;
 };

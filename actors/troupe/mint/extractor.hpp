@@ -10,6 +10,7 @@
 
 #include "troupe/config/config.hpp"
 #include "troupe/net/address_policy.hpp"
+#include "troupe/runtime/metrics.hpp"
 
 namespace troupe::net {
 class http_client;
@@ -27,6 +28,9 @@ struct extractor_env {
   /// Returns where a message for user shard `idx` goes: the shard when it
   /// runs here (false), else the region (true: wrap it in `to_shard`).
   std::function<std::pair<caf::actor, bool>(uint16_t)> user_shard;
+  /// Seconds from a worker taking a job to its end (done or failed);
+  /// owned by the node's metrics registry.
+  runtime::metric_histogram* duration = nullptr;
 };
 
 using extractor_env_ptr = std::shared_ptr<const extractor_env>;

@@ -177,6 +177,10 @@ std::optional<service> start(runtime::node& n, std::string& error,
   svc.hosts = xenv->policy;
   auto routes = std::make_shared<route_holder>();
   xenv->settings = svc.settings;
+  xenv->duration = &n.metrics().histogram(
+      "troupe_mint_extract_seconds",
+      "Seconds from an extraction worker taking a job to its end", {},
+      {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60});
   xenv->client = std::make_shared<net::http_client>();
   xenv->user_shard = [routes](uint16_t idx) { return routes->at(idx); };
   auto senv = std::make_shared<seller_env>();

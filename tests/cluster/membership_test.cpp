@@ -13,7 +13,8 @@ using namespace std::chrono_literals;
 namespace {
 
 const std::vector<std::string> services{"pastebin", "cache", "twitter",
-                                        "social", "salesrank"};
+                                        "social", "salesrank", "mint",
+                                        "mint_sellers"};
 
 /// The placement part of a view's shard map (without the per-node "state").
 json placement_of(json view) {

@@ -181,7 +181,11 @@ std::optional<service> start(runtime::node& n, std::string& error,
       "troupe_mint_extract_seconds",
       "Seconds from an extraction worker taking a job to its end", {},
       {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60});
-  xenv->client = std::make_shared<net::http_client>();
+  net::http_client::options opts;
+  opts.ca_file = svc.settings.ca_file;
+  opts.user_agent = "troupe-mint";
+  opts.max_idle_per_host = svc.settings.extract_workers;
+  xenv->client = std::make_shared<net::http_client>(opts);
   xenv->user_shard = [routes](uint16_t idx) { return routes->at(idx); };
   auto senv = std::make_shared<seller_env>();
   senv->sellers = svc.seller_categories.get();

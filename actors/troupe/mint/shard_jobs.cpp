@@ -80,10 +80,10 @@ void start_job(caf::event_based_actor* self, const state_ptr& st,
 
 } // namespace
 
-caf::result<std::string> link(caf::event_based_actor* self, const state_ptr& st,
-                              const std::string& user, const std::string& url,
-                              const std::string& login,
-                              const std::string& sealed_for_user) {
+caf::result<caf::message> link(caf::event_based_actor* self,
+                               const state_ptr& st, const std::string& user,
+                               const std::string& url, const std::string& login,
+                               const std::string& sealed_for_user) {
   if (!st->env->key)
     return make_error(errc::unavailable,
                       "no key for account passwords is configured "
@@ -100,10 +100,10 @@ caf::result<std::string> link(caf::event_based_actor* self, const state_ptr& st,
     ops.push_back(st->profile_op(*st->book.find(user)));
   auto since =
       st->now() - static_cast<int64_t>(st->env->settings.history_days) * 86400;
-  auto rp = self->make_response_promise<std::string>();
+  auto rp = self->make_response_promise();
   start_job(
       self, st, id, since, std::move(ops), rp,
-      [id](const std::string&) { return caf::make_message(id); },
+      [id](const std::string& job) { return caf::make_message(id, job); },
       [st, id] { st->accounts.erase(id); });
   st->publish();
   return rp;

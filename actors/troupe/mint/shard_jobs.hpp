@@ -9,11 +9,12 @@
 /// pulled transactions and the daily scheduler.
 namespace troupe::mint::jobs {
 
-/// Links an account and queues its first pull; answers the account id.
-caf::result<std::string> link(caf::event_based_actor* self, const state_ptr& st,
-                              const std::string& user, const std::string& url,
-                              const std::string& login,
-                              const std::string& sealed_for_user);
+/// Links an account and queues its first pull; answers the account id and
+/// the job id.
+caf::result<caf::message> link(caf::event_based_actor* self,
+                               const state_ptr& st, const std::string& user,
+                               const std::string& url, const std::string& login,
+                               const std::string& sealed_for_user);
 
 /// Queues a pull of an account; answers the job id.
 caf::result<std::string> refresh(caf::event_based_actor* self,

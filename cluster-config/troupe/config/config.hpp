@@ -204,6 +204,8 @@ struct mint_settings {
   std::chrono::milliseconds read_timeout{10000};
   size_t max_response_bytes = size_t{16} << 20;
   size_t max_redirects = 3;
+  /// A CA bundle (PEM) trusted for https institutions besides the system's.
+  std::string ca_file;
   /// Hosts ("host" or "host:port") institutions may be at; empty: any host
   /// with public addresses only.
   std::vector<std::string> institution_hosts;

@@ -209,6 +209,7 @@ setter mint_section(mint_settings& mi) {
        {"read_timeout_ms", millis_field(mi.read_timeout, 1)},
        {"max_response_bytes", integer_field(mi.max_response_bytes, 1024)},
        {"max_redirects", integer_field(mi.max_redirects, 0)},
+       {"ca_file", string_field(mi.ca_file)},
        {"institution_hosts", strings_field(mi.institution_hosts)},
        {"history_days", integer_field(mi.history_days, 1)},
        {"active_days", integer_field(mi.active_days, 1)},

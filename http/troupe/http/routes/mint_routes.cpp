@@ -166,12 +166,12 @@ void link(request_context& ctx, const mint::service& svc) {
         runtime::errc::unavailable, "no key for account passwords is "
                                     "configured on this node"));
   auto sealed = seal(*svc.key, *password, *user);
-  ctx.request_then<std::string>(
+  ctx.request_then<std::string, std::string>(
       svc.route(*user),
       caf::make_message(link_atom::value, *user, *url, *login,
                         std::move(sealed)),
-      [&ctx](std::string& id) {
-        ctx.respond_json(201, json{{"account_id", id}});
+      [&ctx](std::string& id, std::string& job) {
+        ctx.respond_json(201, json{{"account_id", id}, {"job_id", job}});
       });
 }
 

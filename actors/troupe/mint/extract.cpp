@@ -1,5 +1,8 @@
 #include "troupe/mint/extract.hpp"
 
+#include <algorithm>
+#include <cstdint>
+
 #include <nlohmann/json.hpp>
 
 #include "troupe/mint/money.hpp"
@@ -13,9 +16,14 @@ namespace {
 /// Longest institution transaction id.
 constexpr size_t max_ext_id_bytes = 128;
 
+/// Latest time accepted: 9999-12-31T23:59:59Z (as for imports).
+constexpr int64_t max_time = 253402300799;
+
 std::optional<int64_t> json_cents(const nlohmann::json& v) {
   if (v.is_string())
     return parse_cents(v.get_ref<const std::string&>());
+  if (v.is_number_unsigned() && v.get<uint64_t>() > INT64_MAX)
+    return std::nullopt;
   if (v.is_number_integer()) {
     auto n = v.get<int64_t>();
     if (n > max_cents / 100 || n < -max_cents / 100)
@@ -36,7 +44,7 @@ std::optional<txn_entry> parse_item(const nlohmann::json& item,
   auto seller = item.find("seller");
   auto amount = item.find("amount");
   if (id == item.end() || at == item.end() || seller == item.end() ||
-      amount == item.end() || !seller->is_string() || !at->is_string())
+      amount == item.end() || !seller->is_string())
     return std::nullopt;
   txn_entry t;
   t.account = account;
@@ -44,10 +52,16 @@ std::optional<txn_entry> parse_item(const nlohmann::json& item,
   if (t.ext_id.empty() || t.ext_id.size() > max_ext_id_bytes ||
       !(id->is_string() || id->is_number_integer()))
     return std::nullopt;
-  auto time = parse_timestamp(at->get_ref<const std::string&>());
+  std::optional<int64_t> time;
+  if (at->is_string())
+    time = parse_timestamp(at->get_ref<const std::string&>());
+  else if (at->is_number_unsigned())
+    time = static_cast<int64_t>(
+        std::min<uint64_t>(at->get<uint64_t>(), uint64_t{max_time} + 1));
   auto cents = json_cents(*amount);
   t.seller = seller->get<std::string>();
-  if (!time || *time < 0 || !cents || !valid_seller(t.seller))
+  if (!time || *time < 0 || *time > max_time || !cents ||
+      !valid_seller(t.seller))
     return std::nullopt;
   t.created_at = *time;
   t.cents = *cents;

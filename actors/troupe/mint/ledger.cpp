@@ -76,6 +76,7 @@ void ledger::move(user_state& u, const txn& t, category to, int64_t now,
   row[static_cast<size_t>(t.cat)] -= t.cents;
   row[static_cast<size_t>(to)] += t.cents;
   check(u, month, to, now, fired);
+  check(u, month, t.cat, now, fired); // a refund leaving raises spending
 }
 
 std::optional<ledger::override_result>

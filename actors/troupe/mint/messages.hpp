@@ -13,9 +13,10 @@
 /// accounts, transactions and jobs).
 ///
 /// keyed by user (element 1):
-/// - `(mint_link, user, url, login, sealed_password)` -> account id; queues
-///   the first extraction. The password arrives sealed (crypto.hpp, the
-///   user id as associated data): it never crosses nodes in clear.
+/// - `(mint_link, user, url, login, sealed_password)` -> (account id, job
+///   id): links the account and queues its first extraction. The password
+///   arrives sealed (crypto.hpp, the user id as associated data): it never
+///   crosses nodes in clear.
 /// - `(mint_txns, user, month, limit)`, `(mint_spend, user, month)`,
 ///   `(mint_bget, user, month)`, `(mint_notes, user, limit)`: the lists of
 ///   the API (`month` = YYYYMM).

@@ -10,7 +10,7 @@ std::optional<int64_t> parse_cents(std::string_view text) {
   auto whole = text.substr(0, dot);
   auto frac =
       dot == std::string_view::npos ? std::string_view{} : text.substr(dot + 1);
-  if (whole.empty() || whole.size() > 11 || frac.size() > 2 ||
+  if (whole.empty() || whole.size() > 12 || frac.size() > 2 ||
       (dot != std::string_view::npos && frac.empty()))
     return std::nullopt;
   int64_t cents = 0;

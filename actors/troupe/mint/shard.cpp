@@ -1,5 +1,6 @@
 #include "troupe/mint/shard.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include <caf/actor_cast.hpp>
@@ -83,8 +84,9 @@ caf::result<caf::message> set_category(caf::event_based_actor* self,
                                        const std::string& name) {
   auto c = parse_category(name);
   const auto* u = st->book.find(user);
-  if (!c)
-    return make_error(errc::invalid_argument, "unknown category " + name);
+  if (!c || *c == category::uncategorized)
+    return make_error(errc::invalid_argument,
+                      "unknown budget category " + name);
   if (u == nullptr || id < 1 || id > u->txns.size())
     return make_error(errc::not_found,
                       "no transaction " + std::to_string(id) + " of " + user);
@@ -112,19 +114,21 @@ caf::result<caf::message> set_money(caf::event_based_actor* self,
                                     const state_ptr& st,
                                     const std::string& user,
                                     std::optional<category> c, int64_t cents) {
-  auto& u = st->book.user(user);
-  auto before = u;
+  // The new profile is journaled before anything changes (a refused write
+  // leaves no trace, not even a new user).
+  const auto* known = st->book.find(user);
+  user_state next = known != nullptr ? *known : user_state{};
+  next.id = user;
   if (c)
-    u.budgets[static_cast<size_t>(*c)] = cents;
+    next.budgets[static_cast<size_t>(*c)] = cents;
   else
-    u.income = cents;
-  st->touch(user);
+    next.income = cents;
+  next.active_day = std::max(next.active_day, st->today());
   auto rp = self->make_response_promise();
-  if (auto err = st->journal.submit(self, {st->profile_op(u)}, rp,
-                                    caf::make_message(ok_atom::value))) {
-    st->book.user(user) = before;
+  if (auto err = st->journal.submit(self, {st->profile_op(next)}, rp,
+                                    caf::make_message(ok_atom::value)))
     return err;
-  }
+  st->book.user(user).active_day = next.active_day;
   std::vector<fired_note> fired;
   if (c)
     st->book.set_budget(user, *c, cents, st->now(), &fired);

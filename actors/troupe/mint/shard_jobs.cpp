@@ -58,7 +58,7 @@ void start_job(caf::event_based_actor* self, const state_ptr& st,
                std::vector<journal_op> ops, caf::response_promise rp,
                std::function<caf::message(const std::string&)> reply,
                std::function<void()> undo) {
-  auto id = st->new_job(account, since, ops);
+  auto id = st->new_job(account, since);
   enqueue(self, st, id, [=](bool ok) mutable {
     auto drop = [st, id, account, undo] {
       st->jobs.erase(id);
@@ -74,6 +74,10 @@ void start_job(caf::event_based_actor* self, const state_ptr& st,
             make_error(errc::overloaded, "the extraction queue is full"));
       return;
     }
+    // The records as they are now: a worker may have reported already.
+    st->trim_jobs(account, ops);
+    ops.push_back(st->account_op(account));
+    ops.push_back(st->job_op(id));
     commit(self, st, std::move(ops), rp, reply(id), drop);
   });
 }
@@ -95,7 +99,7 @@ caf::result<caf::message> link(caf::event_based_actor* self,
   auto& a = st->accounts[id];
   a.rec = {user,      url,         login, seal(*st->env->key, *password, id),
            st->now(), st->today(), 0};
-  std::vector<journal_op> ops{st->account_op(id)};
+  std::vector<journal_op> ops;
   if (st->touch(user))
     ops.push_back(st->profile_op(*st->book.find(user)));
   auto since =
@@ -225,6 +229,7 @@ void schedule(caf::event_based_actor* self, const state_ptr& st, bool resume) {
     if (a.rec.user.empty() || u == nullptr || u->active_day < active_since ||
         a.rec.refreshed_day >= st->today() || going)
       continue;
+    auto before = a.rec.refreshed_day;
     a.rec.refreshed_day = st->today();
     ++st->env->board->refreshes;
     auto since =
@@ -232,11 +237,14 @@ void schedule(caf::event_based_actor* self, const state_ptr& st, bool resume) {
             ? a.rec.newest - 3 * 86400
             : now -
                   static_cast<int64_t>(st->env->settings.history_days) * 86400;
-    std::vector<journal_op> ops{st->account_op(id)};
     auto rp = caf::response_promise{};
     start_job(
-        self, st, id, since, std::move(ops), rp,
-        [](const std::string&) { return caf::message{}; }, [] {});
+        self, st, id, since, {}, rp,
+        [](const std::string&) { return caf::message{}; },
+        [st, id = id, before] {
+          st->accounts[id].rec.refreshed_day = before; // try again next check
+          --st->env->board->refreshes;
+        });
   }
 }
 

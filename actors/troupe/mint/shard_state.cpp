@@ -150,8 +150,7 @@ bool shard_state::touch(std::string_view user) {
   return true;
 }
 
-std::string shard_state::new_job(const std::string& account, int64_t since,
-                                 std::vector<journal_op>& ops) {
+std::string shard_state::new_job(const std::string& account, int64_t since) {
   auto id = next_id(jobs_made);
   job_record j;
   j.account = account;
@@ -159,8 +158,13 @@ std::string shard_state::new_job(const std::string& account, int64_t since,
   j.created_at = j.updated_at = now();
   j.since = since;
   jobs.emplace(id, j);
+  accounts[account].jobs.push_back(id);
+  return id;
+}
+
+void shard_state::trim_jobs(const std::string& account,
+                            std::vector<journal_op>& ops) {
   auto& list = accounts[account].jobs;
-  list.push_back(id);
   // Keep the newest `jobs_per_account` jobs (never one still going).
   while (list.size() > env->settings.jobs_per_account) {
     auto& oldest = jobs[list.front()];
@@ -170,8 +174,6 @@ std::string shard_state::new_job(const std::string& account, int64_t since,
     jobs.erase(list.front());
     list.pop_front();
   }
-  ops.push_back(job_op(id));
-  return id;
 }
 
 void shard_state::publish() {

@@ -56,10 +56,12 @@ struct shard_state {
   /// Marks `user` active today; true if that changed the stored profile.
   bool touch(std::string_view user);
 
-  /// Creates a queued job for `account` (and trims old finished jobs into
-  /// `ops`).
-  std::string new_job(const std::string& account, int64_t since,
-                      std::vector<journal_op>& ops);
+  /// Creates a queued job for `account` (in memory only).
+  std::string new_job(const std::string& account, int64_t since);
+
+  /// Drops the oldest finished jobs of `account` beyond
+  /// `jobs_per_account`, adding their erasures to `ops`.
+  void trim_jobs(const std::string& account, std::vector<journal_op>& ops);
 
   /// Publishes the user count to the board.
   void publish();

@@ -10,18 +10,25 @@ namespace {
 /// Largest timestamp accepted: 9999-12-31T23:59:59Z.
 constexpr int64_t max_time = 253402300799;
 
-/// Returns the length of the UTF-8 sequence at `s[i]`, 0 if invalid.
+/// Returns the length of the well-formed UTF-8 sequence at `s[i]` (Unicode
+/// table 3-7: no overlong forms, no surrogates, nothing above U+10FFFF),
+/// 0 if there is none.
 size_t utf8_length(std::string_view s, size_t i) {
   auto c = static_cast<unsigned char>(s[i]);
-  size_t n = c < 0x80         ? 1
-             : (c >> 5) == 6  ? 2
-             : (c >> 4) == 14 ? 3
-             : (c >> 3) == 30 ? 4
-                              : 0;
-  if (n == 0 || i + n > s.size() || (n == 2 && c < 0xC2) ||
-      (n == 4 && c > 0xF4))
+  if (c < 0x80)
+    return 1;
+  size_t n = c >= 0xC2 && c <= 0xDF   ? 2
+             : c >= 0xE0 && c <= 0xEF ? 3
+             : c >= 0xF0 && c <= 0xF4 ? 4
+                                      : 0;
+  if (n == 0 || i + n > s.size())
     return 0;
-  for (size_t k = 1; k < n; ++k)
+  auto b1 = static_cast<unsigned char>(s[i + 1]);
+  unsigned char lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80;
+  unsigned char hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
+  if (b1 < lo || b1 > hi)
+    return 0;
+  for (size_t k = 2; k < n; ++k)
     if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2)
       return 0;
   return n;
@@ -48,7 +55,8 @@ bool valid_seller(std::string_view text) {
     if (c < 0x20 || c == 0x7f)
       return false;
     auto n = utf8_length(text, i);
-    if (n == 0)
+    // C1 controls (U+0080..U+009F) are control characters too.
+    if (n == 0 || (c == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0))
       return false;
     i += n;
   }

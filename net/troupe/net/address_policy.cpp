@@ -1,6 +1,7 @@
 #include "troupe/net/address_policy.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include <boost/asio/ip/address.hpp>
 
@@ -22,11 +23,33 @@ bool public_v4(const boost::asio::ip::address_v4& a) {
            in(0xE0000000, 4) || in(0xF0000000, 4));
 }
 
+/// The IPv4 address at bytes [from, from + 4) of `b`.
+boost::asio::ip::address_v4 embedded_v4(const std::array<unsigned char, 16>& b,
+                                        size_t from) {
+  return boost::asio::ip::address_v4{
+      {b[from], b[from + 1], b[from + 2], b[from + 3]}};
+}
+
 bool public_v6(const boost::asio::ip::address_v6& a) {
-  if (a.is_v4_mapped())
-    return public_v4(
-        boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, a));
   auto b = a.to_bytes();
+  auto zeros = [&b](size_t from, size_t to) {
+    for (size_t i = from; i < to; ++i)
+      if (b[i] != 0)
+        return false;
+    return true;
+  };
+  // Addresses that carry an IPv4 address are judged by it: v4-mapped
+  // (::ffff:a.b.c.d), v4-compatible (::a.b.c.d), SIIT (::ffff:0:a.b.c.d),
+  // NAT64 (64:ff9b::a.b.c.d) and 6to4 (2002:AABB:CCDD::).
+  bool mapped = zeros(0, 10) && b[10] == 0xff && b[11] == 0xff;
+  bool siit = zeros(0, 8) && b[8] == 0xff && b[9] == 0xff && zeros(10, 12);
+  bool nat64 =
+      b[0] == 0 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b && zeros(4, 12);
+  if (mapped || siit || nat64 ||
+      (zeros(0, 12) && !a.is_loopback() && !a.is_unspecified()))
+    return public_v4(embedded_v4(b, 12));
+  if (b[0] == 0x20 && b[1] == 0x02)
+    return public_v4(embedded_v4(b, 2));
   bool unique_local = (b[0] & 0xfe) == 0xfc;
   return !(a.is_loopback() || a.is_unspecified() || a.is_link_local() ||
            a.is_site_local() || a.is_multicast() || unique_local);
@@ -62,13 +85,19 @@ bool host_policy::set_allowed(const std::vector<std::string>& entries,
   for (const auto& text : entries) {
     entry e;
     std::string_view s = text;
-    auto colon = s.rfind(':');
     bool bracketed = !s.empty() && s.front() == '[';
     auto close = s.find(']');
-    if (bracketed && close == std::string_view::npos) {
-      why = "\"" + text + "\": unclosed [";
+    if (bracketed && (close == std::string_view::npos ||
+                      (close + 1 < s.size() && s[close + 1] != ':'))) {
+      why = "\"" + text +
+            "\": an IPv6 address goes in brackets: [addr] or "
+            "[addr]:port";
       return false;
     }
+    // An unbracketed IPv6 address (two colons or more) has no port.
+    auto colon = s.rfind(':');
+    if (!bracketed && s.find(':') != colon)
+      colon = std::string_view::npos;
     if (colon != std::string_view::npos && (!bracketed || colon > close)) {
       auto port = s.substr(colon + 1);
       unsigned long n = 0;
@@ -82,7 +111,7 @@ bool host_policy::set_allowed(const std::vector<std::string>& entries,
       s = s.substr(0, colon);
     }
     if (bracketed)
-      s = s.substr(1, s.size() - 2);
+      s = s.substr(1, close - 1);
     if (s.empty()) {
       why = "\"" + text + "\": empty host";
       return false;

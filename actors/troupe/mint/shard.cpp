@@ -43,8 +43,8 @@ void after_change(caf::event_based_actor* self, const state_ptr& st,
 const user_state* read_user(caf::event_based_actor* self, const state_ptr& st,
                             const std::string& user) {
   const auto* u = st->book.find(user);
-  if (u == nullptr)
-    return nullptr;
+  if (u == nullptr || u->active_day >= st->today())
+    return u; // the common case: one lookup, nothing to store
   auto day = u->active_day;
   if (st->touch(user) && st->journal.submit(self, {st->profile_op(*u)}))
     st->book.user(user).active_day = day; // refused: not stored, not kept

@@ -172,8 +172,8 @@ TEST(MintTxnLine, ValidUtf8SellersAreAccepted) {
   };
   for (const auto& s : cases) {
     txn_fields f;
-    ASSERT_EQ(parse_txn_line(line_with(2, s), f), line_error::none)
-        << '"' << s << '"';
+    auto line = line_with(2, s); // `f` points into it
+    ASSERT_EQ(parse_txn_line(line, f), line_error::none) << '"' << s << '"';
     EXPECT_EQ(f.seller, s);
   }
 }

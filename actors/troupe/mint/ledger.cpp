@@ -1,6 +1,7 @@
 #include "troupe/mint/ledger.hpp"
 
 #include <algorithm>
+#include <tuple>
 
 #include "troupe/timestamp.hpp"
 
@@ -158,7 +159,8 @@ void ledger::sort_notes() {
   for (auto& u : users_)
     std::stable_sort(u.notes.begin(), u.notes.end(),
                      [](const note& a, const note& b) {
-                       return a.created_at < b.created_at;
+                       return std::tie(a.created_at, a.order) <
+                              std::tie(b.created_at, b.order);
                      });
 }
 
@@ -175,7 +177,13 @@ void ledger::check(user_state& u, int32_t month, category c, int64_t now,
     });
     if (sent)
       return;
-    note n{now, month, c, exceeded, spent, budget};
+    note n{now,
+           month,
+           c,
+           exceeded,
+           spent,
+           budget,
+           static_cast<uint32_t>(u.notes.size())};
     u.notes.push_back(n);
     fired->push_back({u.id, n});
   };

@@ -37,6 +37,8 @@ struct note {
   bool exceeded = false;
   int64_t spent = 0;
   int64_t budget = 0;
+  /// Position among the user's notifications (orders those of a second).
+  uint32_t order = 0;
 };
 
 /// A user's money: transactions, monthly spending per category, budget

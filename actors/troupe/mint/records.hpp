@@ -47,7 +47,9 @@ struct note_record {
   bool exceeded = false;
   int64_t spent = 0;
   int64_t budget = 0;
-  MSGPACK_DEFINE_MAP(created_at, month, category, exceeded, spent, budget)
+  uint32_t order = 0;
+  MSGPACK_DEFINE_MAP(created_at, month, category, exceeded, spent, budget,
+                     order)
 };
 
 /// A user's settings and last activity.

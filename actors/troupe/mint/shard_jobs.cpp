@@ -38,24 +38,29 @@ void enqueue(caf::event_based_actor* self, const state_ptr& st,
             [done](caf::error&) { done(false); });
 }
 
-/// Journals `ops` answering `rp` with `reply`; rolls back with `undo` and
-/// answers the error when the journal refuses.
+/// Journals `ops` answering `rp` with `reply`, then runs `done`; rolls
+/// back with `undo` and answers the error when the journal refuses.
 void commit(caf::event_based_actor* self, const state_ptr& st,
             std::vector<journal_op> ops, caf::response_promise rp,
-            caf::message reply, const std::function<void()>& undo) {
+            caf::message reply, const std::function<void()>& undo,
+            const std::function<void()>& done) {
   if (auto err =
           st->journal.submit(self, std::move(ops), rp, std::move(reply))) {
     undo();
     if (rp.pending())
       rp.deliver(std::move(err));
+    return;
   }
+  done();
 }
 
 /// Creates a job of `account` since `since` and queues it; answers `rp`
-/// with `reply(job id)` once stored, 429 if the pool is full.
+/// with `reply(job id)` once stored, 429 if the pool is full. With
+/// `by_user`, the account's user counts as active once the job is stored
+/// (not before: a refused link leaves no user behind).
 void start_job(caf::event_based_actor* self, const state_ptr& st,
-               const std::string& account, int64_t since,
-               std::vector<journal_op> ops, caf::response_promise rp,
+               const std::string& account, int64_t since, bool by_user,
+               caf::response_promise rp,
                std::function<caf::message(const std::string&)> reply,
                std::function<void()> undo) {
   auto id = st->new_job(account, since);
@@ -75,10 +80,18 @@ void start_job(caf::event_based_actor* self, const state_ptr& st,
       return;
     }
     // The records as they are now: a worker may have reported already.
+    std::vector<journal_op> ops;
     st->trim_jobs(account, ops);
     ops.push_back(st->account_op(account));
     ops.push_back(st->job_op(id));
-    commit(self, st, std::move(ops), rp, reply(id), drop);
+    auto user = by_user ? st->accounts[account].rec.user : std::string{};
+    if (auto op = by_user ? st->activity_op(user) : std::nullopt)
+      ops.push_back(std::move(*op));
+    commit(self, st, std::move(ops), rp, reply(id), drop, [st, user] {
+      if (!user.empty())
+        st->touch(user);
+      st->publish();
+    });
   });
 }
 
@@ -99,17 +112,13 @@ caf::result<caf::message> link(caf::event_based_actor* self,
   auto& a = st->accounts[id];
   a.rec = {user,      url,         login, seal(*st->env->key, *password, id),
            st->now(), st->today(), 0};
-  std::vector<journal_op> ops;
-  if (st->touch(user))
-    ops.push_back(st->profile_op(*st->book.find(user)));
   auto since =
       st->now() - static_cast<int64_t>(st->env->settings.history_days) * 86400;
   auto rp = self->make_response_promise();
   start_job(
-      self, st, id, since, std::move(ops), rp,
+      self, st, id, since, true, rp,
       [id](const std::string& job) { return caf::make_message(id, job); },
       [st, id] { st->accounts.erase(id); });
-  st->publish();
   return rp;
 }
 
@@ -125,12 +134,9 @@ caf::result<std::string> refresh(caf::event_based_actor* self,
           ? rec.newest - 3 * 86400 // late postings of past days
           : st->now() -
                 static_cast<int64_t>(st->env->settings.history_days) * 86400;
-  std::vector<journal_op> ops;
-  if (st->touch(rec.user))
-    ops.push_back(st->profile_op(*st->book.find(rec.user)));
   auto rp = self->make_response_promise<std::string>();
   start_job(
-      self, st, account, since, std::move(ops), rp,
+      self, st, account, since, true, rp,
       [](const std::string& job) { return caf::make_message(job); }, [] {});
   return rp;
 }
@@ -239,7 +245,7 @@ void schedule(caf::event_based_actor* self, const state_ptr& st, bool resume) {
                   static_cast<int64_t>(st->env->settings.history_days) * 86400;
     auto rp = caf::response_promise{};
     start_job(
-        self, st, id, since, {}, rp,
+        self, st, id, since, false, rp,
         [](const std::string&) { return caf::message{}; },
         [st, id = id, before] {
           st->accounts[id].rec.refreshed_day = before; // try again next check

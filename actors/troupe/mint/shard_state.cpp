@@ -80,9 +80,9 @@ void shard_state::restore(const persistence::shard_image& image) {
       note_record r;
       auto c = decode(value, r) ? parse_category(r.category) : std::nullopt;
       if (c)
-        book.restore_note(
-            rest.substr(0, rest.find('\0')),
-            note{r.created_at, r.month, *c, r.exceeded, r.spent, r.budget});
+        book.restore_note(rest.substr(0, rest.find('\0')),
+                          note{r.created_at, r.month, *c, r.exceeded, r.spent,
+                               r.budget, r.order});
     } else if (tag == 'u') {
       profile p;
       if (decode(value, p))
@@ -131,14 +131,30 @@ journal_op shard_state::profile_op(const user_state& u) const {
 void shard_state::note_ops(const std::vector<fired_note>& fired,
                            std::vector<journal_op>& ops) const {
   for (const auto& f : fired) {
-    note_record r{f.n.created_at, f.n.month, to_string(f.n.cat),
-                  f.n.exceeded,   f.n.spent, f.n.budget};
+    note_record r{f.n.created_at, f.n.month,  to_string(f.n.cat), f.n.exceeded,
+                  f.n.spent,      f.n.budget, f.n.order};
     ops.push_back({journal_op::put,
                    note_key(f.user, f.n.month, static_cast<uint8_t>(f.n.cat),
                             f.n.exceeded),
                    encode(r)});
   }
   env->board->notifications += fired.size();
+}
+
+std::optional<journal_op>
+shard_state::activity_op(std::string_view user) const {
+  const auto* u = book.find(user);
+  if (u != nullptr && u->active_day >= today())
+    return std::nullopt;
+  profile p;
+  p.budgets.assign(budget_categories, -1);
+  if (u != nullptr) {
+    p.income = u->income;
+    p.budgets.assign(u->budgets.begin(), u->budgets.end());
+  }
+  p.active_day = today();
+  return journal_op{journal_op::put, "u" + std::string{user},
+                    persistence::encode(p)};
 }
 
 bool shard_state::touch(std::string_view user) {

@@ -53,6 +53,10 @@ struct shard_state {
   void note_ops(const std::vector<fired_note>& fired,
                 std::vector<journal_op>& ops) const;
 
+  /// The op storing `user`'s profile as active today, if that changes it
+  /// (built without creating the user).
+  std::optional<journal_op> activity_op(std::string_view user) const;
+
   /// Marks `user` active today; true if that changed the stored profile.
   bool touch(std::string_view user);
 

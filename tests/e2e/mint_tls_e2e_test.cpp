@@ -1,0 +1,422 @@
+// End-to-end tests of Mint pulling from an https institution: the
+// institution simulator examples/bank_sim serves TLS (--tls-cert/--tls-key)
+// with a certificate for IP 127.0.0.1 issued by a throwaway CA (made with
+// the `openssl` CLI in a temp dir). A node trusting that CA
+// ([mint] ca_file) pulls the account's transactions; a node that does not
+// (no ca_file: TLS verification stays on) fails the pull as `unreachable`.
+//
+// The CA and the simulator are shared by the suite; each test starts its
+// own node.
+#include "harness.hpp"
+#include "shared_node.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#ifndef TROUPE_BANK_SIM
+#error "TROUPE_BANK_SIM (the path of the bank_sim binary) must be defined"
+#endif
+
+using namespace troupe_e2e;
+using namespace std::chrono_literals;
+
+namespace {
+
+using steady = std::chrono::steady_clock;
+
+const std::string api = "/mint/api/v1/";
+
+/// The key of the nodes here (64 hex digits).
+const char* const node_key =
+    "0b1c2d3e4f5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
+
+/// Waits (at most `timeout`) for `pid` to exit, then SIGKILLs it; returns
+/// the waitpid status, or -1 when it had to be killed.
+int reap(pid_t pid, std::chrono::milliseconds timeout) {
+  auto deadline = steady::now() + timeout;
+  int status = 0;
+  for (;;) {
+    pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid)
+      return status;
+    if (r < 0 && errno != EINTR)
+      return -1;
+    if (steady::now() >= deadline)
+      break;
+    std::this_thread::sleep_for(10ms);
+  }
+  ::kill(pid, SIGKILL);
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return -1;
+}
+
+/// Forks and execs `argv` (PATH searched) with stdin from /dev/null, stdout
+/// to `out_fd` (or /dev/null when -1), stderr appended to `err_path` and,
+/// unless empty, `cwd` as its working directory. Returns the child's pid,
+/// or -1.
+pid_t spawn(const std::vector<std::string>& argv, int out_fd,
+            const std::string& err_path, const std::string& cwd = "") {
+  std::vector<char*> cargs;
+  std::vector<std::string> copy = argv;
+  for (auto& a : copy)
+    cargs.push_back(a.data());
+  cargs.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid != 0)
+    return pid;
+  int in = ::open("/dev/null", O_RDONLY);
+  int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+  if (out_fd < 0)
+    out_fd = ::open("/dev/null", O_WRONLY);
+  if (in < 0 || err < 0 || out_fd < 0 ||
+      (!cwd.empty() && ::chdir(cwd.c_str()) != 0))
+    ::_exit(126);
+  ::dup2(in, 0);
+  ::dup2(out_fd, 1);
+  ::dup2(err, 2);
+  ::execvp(cargs[0], cargs.data());
+  std::fprintf(stderr, "exec %s: %s\n", cargs[0], std::strerror(errno));
+  ::_exit(127);
+}
+
+/// Runs `argv` in `cwd` to completion (at most `timeout`, killed after
+/// that); its errors go to `log_path`. Returns whether it exited 0.
+bool run_bounded(const std::vector<std::string>& argv,
+                 const std::string& log_path, const std::string& cwd,
+                 std::chrono::milliseconds timeout = 30s) {
+  pid_t pid = spawn(argv, -1, log_path, cwd);
+  if (pid < 0)
+    return false;
+  int status = reap(pid, timeout);
+  return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/// A temp directory, removed (with everything in it) on destruction.
+struct temp_dir {
+  std::string path = make_temp_dir();
+  ~temp_dir() { remove_tree(path); }
+};
+
+/// A throwaway CA (`ca.pem`) and a server certificate for IP 127.0.0.1
+/// signed by it (`server.pem`, key `server.key`), valid for two days, made
+/// with the `openssl` CLI in `dir`. Returns "" on success, else what failed
+/// (with openssl's output).
+std::string make_certificates(const std::string& dir) {
+  write_file(dir + "/openssl.cnf", R"([req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = troupe-test-ca
+[v3_ca]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+[v3_server]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = IP:127.0.0.1
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+)");
+  // Run in `dir`, so that the arguments hold no paths (split on spaces).
+  const std::string ec_key =
+      " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+  const std::vector<std::string> steps = {
+      "req -x509 -config openssl.cnf -extensions v3_ca -days 2"
+      " -subj /CN=troupe-test-ca -keyout ca.key -out ca.pem" +
+          ec_key,
+      "req -new -config openssl.cnf -subj /CN=127.0.0.1"
+      " -keyout server.key -out server.csr" +
+          ec_key,
+      "x509 -req -in server.csr -CA ca.pem -CAkey ca.key -set_serial 1"
+      " -days 2 -extfile openssl.cnf -extensions v3_server -out server.pem"};
+  const std::string log = dir + "/openssl.log";
+  for (const auto& step : steps) {
+    std::vector<std::string> argv{"openssl"};
+    for (size_t at = 0; at < step.size();) {
+      auto space = std::min(step.find(' ', at), step.size());
+      if (space > at)
+        argv.push_back(step.substr(at, space - at));
+      at = space + 1;
+    }
+    if (!run_bounded(argv, log, dir))
+      return "`openssl " + step + "` failed:\n" + read_file(log);
+  }
+  return {};
+}
+
+/// bank_sim serving https on a free port; SIGTERM (then SIGKILL) when
+/// destroyed. `port()` is 0 when it did not start (see `error()`).
+class tls_bank_sim {
+public:
+  explicit tls_bank_sim(const std::string& dir) : log_(dir + "/bank_sim.log") {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) {
+      error_ = "pipe2 failed";
+      return;
+    }
+    pid_ = spawn({TROUPE_BANK_SIM, "--port", "0", "--tls-cert",
+                  dir + "/server.pem", "--tls-key", dir + "/server.key"},
+                 fds[1], log_);
+    ::close(fds[1]);
+    // Its first line: "listening <port>" (bounded wait).
+    std::string line;
+    auto deadline = steady::now() + 10s;
+    while (pid_ > 0 && line.find('\n') == std::string::npos &&
+           steady::now() < deadline) {
+      pollfd p{fds[0], POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0)
+        continue;
+      char buf[256];
+      auto n = ::read(fds[0], buf, sizeof buf);
+      if (n <= 0)
+        break;
+      line.append(buf, static_cast<size_t>(n));
+    }
+    ::close(fds[0]);
+    unsigned port = 0;
+    if (std::sscanf(line.c_str(), "listening %u", &port) != 1 || port == 0 ||
+        port > 65535) {
+      stop();
+      error_ = "bank_sim (" + std::string{TROUPE_BANK_SIM} +
+               ") did not start: first line \"" + line + "\"; stderr:\n" +
+               read_file(log_);
+      return;
+    }
+    port_ = static_cast<uint16_t>(port);
+  }
+
+  ~tls_bank_sim() { stop(); }
+  tls_bank_sim(const tls_bank_sim&) = delete;
+  tls_bank_sim& operator=(const tls_bank_sim&) = delete;
+
+  uint16_t port() const { return port_; }
+  const std::string& error() const { return error_; }
+
+  /// Whether the process is still there.
+  bool alive() const {
+    int status = 0;
+    return pid_ > 0 && ::waitpid(pid_, &status, WNOHANG) == 0;
+  }
+
+  /// The https account URL of this simulator.
+  std::string url() const {
+    return "https://127.0.0.1:" + std::to_string(port_) + "/bank";
+  }
+
+private:
+  void stop() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      reap(pid_, 5s);
+    }
+    pid_ = -1;
+  }
+
+  std::string log_;
+  std::string error_;
+  pid_t pid_ = -1;
+  uint16_t port_ = 0;
+};
+
+/// A node with 4 Mint shards, one try per pull, a first pull reaching back
+/// 400 days (all of bank_sim's data) and `extra` more [mint] settings.
+std::string mint_config(const std::string& extra) {
+  return R"(
+[[nodes]]
+name = "n1"
+actor = "127.0.0.1:{ACTOR_PORT}"
+http = "127.0.0.1:{PORT}"
+data_dir = "{DATA_DIR}"
+
+[mint]
+shards = 4
+seller_shards = 2
+institution_hosts = ["127.0.0.1"]
+history_days = 400
+extract_attempts = 1
+connect_timeout_ms = 5000
+read_timeout_ms = 10000
+)" + extra;
+}
+
+http_response get_job(connection& c, const std::string& id) {
+  return c.request("GET", api + "job?job_id=" + url_encode(id));
+}
+
+/// Links alice's account at `url`; returns the account id ("" on failure,
+/// reported).
+std::string link_alice(connection& c, const std::string& user,
+                       const std::string& url) {
+  auto r = post_json(c, api + "account",
+                     json{{"user_id", user},
+                          {"account_url", url},
+                          {"account_login", "alice"},
+                          {"account_password", "pass-alice"}}
+                         .dump());
+  EXPECT_EQ(r.status, 201) << r.body;
+  auto account = r.status == 201
+                     ? r.body_json().value("account_id", std::string{})
+                     : std::string{};
+  EXPECT_FALSE(account.empty()) << r.body;
+  return account;
+}
+
+/// The job of `account`'s first pull: job ids are "<shard>-<n>" numbered
+/// per shard and the link's answer names none, so this looks at the first
+/// ids of the account's shard (at most 20, for at most 10 s). "" when none
+/// is found (reported).
+std::string first_job(connection& c, const std::string& account) {
+  auto shard = account.substr(0, account.find('-'));
+  auto deadline = steady::now() + 10s;
+  for (int n = 1; n <= 20 && steady::now() < deadline; ++n) {
+    auto id = shard + "-" + std::to_string(n);
+    auto r = get_job(c, id);
+    if (r.status == 200 &&
+        r.body_json().value("account_id", std::string{}) == account)
+      return id;
+  }
+  ADD_FAILURE() << "no job of account " << account;
+  return {};
+}
+
+/// Polls GET job until it is done or failed (at most `timeout`, 25 ms
+/// apart); returns the last answer's JSON.
+json wait_job(connection& c, const std::string& id,
+              std::chrono::milliseconds timeout = 30s) {
+  auto deadline = steady::now() + timeout;
+  json last;
+  while (steady::now() < deadline) {
+    auto r = get_job(c, id);
+    last = r.status == 200 ? r.body_json() : json{{"http", r.status}};
+    auto status = last.value("status", std::string{});
+    if (status == "done" || status == "failed")
+      return last;
+    std::this_thread::sleep_for(25ms);
+  }
+  ADD_FAILURE() << "job " << id << " not finished within " << timeout.count()
+                << " ms; last: " << last.dump();
+  return last;
+}
+
+class MintTlsE2E : public ::testing::Test {
+protected:
+  static void SetUpTestSuite() {
+    // Nodes started afterwards inherit the key; the old value comes back
+    // after the suite.
+    if (const char* old = std::getenv("TROUPE_MINT_KEY"))
+      old_key_ = std::make_unique<std::string>(old);
+    ::setenv("TROUPE_MINT_KEY", node_key, 1);
+    try {
+      dir_ = new temp_dir;
+      error_ = make_certificates(dir_->path);
+      if (error_.empty()) {
+        sim_ = new tls_bank_sim(dir_->path);
+        error_ = sim_->error();
+      }
+    } catch (const std::exception& e) {
+      error_ = std::string{"suite setup: "} + e.what();
+    }
+  }
+
+  static void TearDownTestSuite() {
+    delete sim_; // before its files go
+    sim_ = nullptr;
+    delete dir_;
+    dir_ = nullptr;
+    if (old_key_)
+      ::setenv("TROUPE_MINT_KEY", old_key_->c_str(), 1);
+    else
+      ::unsetenv("TROUPE_MINT_KEY");
+    old_key_.reset();
+  }
+
+  void SetUp() override {
+    ASSERT_TRUE(error_.empty()) << error_;
+    ASSERT_TRUE(sim_ != nullptr && sim_->port() != 0);
+  }
+
+  static std::string ca_file() { return dir_->path + "/ca.pem"; }
+
+  static inline temp_dir* dir_ = nullptr;
+  static inline tls_bank_sim* sim_ = nullptr;
+  static inline std::string error_;
+  static inline std::unique_ptr<std::string> old_key_;
+};
+
+TEST_F(MintTlsE2E, PullsFromAnHttpsInstitutionWhoseCaIsTrusted) {
+  node_process node{mint_config("ca_file = \"" + ca_file() + "\"\n")};
+  node.start();
+  ASSERT_TRUE(node.wait_ready());
+  connection c{node.port()};
+  const std::string user = "tls-alice";
+  auto account = link_alice(c, user, sim_->url());
+  ASSERT_FALSE(account.empty());
+  auto job_id = first_job(c, account);
+  ASSERT_FALSE(job_id.empty());
+  auto job = wait_job(c, job_id);
+  ASSERT_EQ(job.value("status", ""), "done") << job.dump() << "\n"
+                                             << tail_lines(node.log(), 30);
+  EXPECT_GT(job.value("transactions", 0), 0) << job.dump();
+  EXPECT_EQ(job.value("account_id", ""), account) << job.dump();
+
+  auto spending =
+      c.request("GET", api + "spending?user_id=" + user + "&month=2026-10");
+  ASSERT_EQ(spending.status, 200) << spending.body;
+  auto rows = spending.body_json();
+  ASSERT_TRUE(rows.is_array()) << spending.body;
+  EXPECT_FALSE(rows.empty()) << spending.body;
+
+  // A refresh over the same TLS server adds nothing twice.
+  auto rr = post_json(c, api + "account/refresh",
+                      json{{"account_id", account}}.dump());
+  ASSERT_EQ(rr.status, 202) << rr.body;
+  auto again = wait_job(c, rr.body_json().value("job_id", std::string{}));
+  EXPECT_EQ(again.value("status", ""), "done") << again.dump();
+  EXPECT_EQ(again.value("transactions", -1), 0) << again.dump();
+  stop_cleanly(node);
+}
+
+TEST_F(MintTlsE2E, AnUntrustedCertificateIsUnreachable) {
+  // Plain HTTP gets no answer from the TLS-only simulator: the failed
+  // handshake just closes the connection.
+  EXPECT_THROW(request(sim_->port(), "GET", "/_stats"), io_error);
+
+  // No ca_file: the node trusts only the system's CAs.
+  node_process node{mint_config("")};
+  node.start();
+  ASSERT_TRUE(node.wait_ready());
+  connection c{node.port()};
+  auto account = link_alice(c, "tls-untrusting", sim_->url());
+  ASSERT_FALSE(account.empty());
+  auto job_id = first_job(c, account);
+  ASSERT_FALSE(job_id.empty());
+  auto job = wait_job(c, job_id);
+  EXPECT_EQ(job.value("status", ""), "failed") << job.dump();
+  EXPECT_EQ(job.value("error", ""), "unreachable") << job.dump();
+  EXPECT_EQ(job.value("attempts", 0), 1) << job.dump();
+  EXPECT_EQ(job.value("transactions", -1), 0) << job.dump();
+  EXPECT_TRUE(sim_->alive()) << "bank_sim exited";
+  stop_cleanly(node);
+}
+
+} // namespace

@@ -16,7 +16,8 @@
 # 3. Extraction: bank_sim (PER_DAY transactions a day per login, 273 per
 #    login by default) and a fresh node whose [mint] allows 127.0.0.1 and
 #    reaches back 400 days; ACCOUNTS accounts (logins b1..bN) are linked by
-#    LINKERS parallel curl loops, each link queueing a pull. jobs/s =
+#    mint_link.py over LINKERS keep-alive connections, each link queueing a
+#    pull. jobs/s =
 #    ACCOUNTS / (last job done - first link), read from
 #    troupe_mint_jobs_done_total; the p50/p99 of one extraction (a worker
 #    taking a job to its end: the pull, parsing, the shard journaling the
@@ -119,29 +120,12 @@ per_login=$(curl -fsS -u b1:pass-b1 "http://127.0.0.1:$bank_port/transactions?si
   "$PYTHON" -c 'import json,sys; print(len(json.load(sys.stdin)))')
 start_troupe mint-extract "$DURABILITY" 'mint.institution_hosts=["127.0.0.1"]' \
   mint.history_days=400 "mint.extract_workers=$WORKERS"
-link_range() { # FIRST LAST: links accounts bFIRST..bLAST, one curl each
-  local i code
-  for ((i = $1; i <= $2; i++)); do
-    code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 30 -XPOST "$TROUPE_URL$API/account" \
-      -d "{\"user_id\":\"b$i\",\"account_url\":\"http://127.0.0.1:$bank_port/bank\",\"account_login\":\"b$i\",\"account_password\":\"pass-b$i\"}")
-    [[ $code == 201 ]] || echo "link b$i: $code"
-  done
-}
-log "extraction: linking $ACCOUNTS accounts ($per_login transactions each) over $LINKERS connections"
+log "extraction: linking $ACCOUNTS accounts ($per_login transactions each) over $LINKERS keep-alive connections"
 t0=$(date +%s.%N)
-per=$(((ACCOUNTS + LINKERS - 1) / LINKERS))
-pids=()
-for ((k = 0; k < LINKERS; k++)); do
-  first=$((k * per + 1))
-  last=$(((k + 1) * per))
-  ((last > ACCOUNTS)) && last=$ACCOUNTS
-  ((first <= last)) || continue
-  link_range "$first" "$last" >"$BENCH_WORK/link-$k.txt" &
-  pids+=($!)
-done
-for p in "${pids[@]}"; do wait "$p"; done
+"$PYTHON" "$BENCH_DIR/mint_link.py" --port "$TROUPE_PORT" --bank-port "$bank_port" \
+  --accounts "$ACCOUNTS" --connections "$LINKERS" >"$BENCH_WORK/link.txt" || die "mint_link.py failed"
 t_linked=$(date +%s.%N)
-! grep -h . "$BENCH_WORK"/link-*.txt | head -5 | grep . || die "some links failed"
+(($(value_of "$BENCH_WORK/link.txt" failed) == 0)) || die "some links failed"
 deadline=$(($(date +%s) + JOBS_LIMIT))
 while :; do
   done_jobs=$(node_metric "$TROUPE_URL" troupe_mint_jobs_done_total)
@@ -205,7 +189,7 @@ GET $path ($body_size B): wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency (a
 | nginx (2 workers) | $n_rps | $n_p50 | $n_p99 | $n_bad | $n_err | $n_cpu | $n_wcpu | $n_mcpu |
 | **troupe / nginx** | **$r** | | $(ratio "$t_p99" "$n_p99") | | | | | |
 
-Extraction: bank_sim on loopback ($PER_DAY transactions a day per login, 2026-09-01..11-30), [mint] institution_hosts = ["127.0.0.1"], history_days = 400; $LINKERS curl loops link the accounts (each link queues the first pull); no job failed and troupe_mint_transactions_total equals accounts x transactions per login. The bank's counters afterwards: $bank_stats.
+Extraction: bank_sim on loopback ($PER_DAY transactions a day per login, 2026-09-01..11-30), [mint] institution_hosts = ["127.0.0.1"], history_days = 400; mint_link.py links the accounts over $LINKERS keep-alive connections (each link queues the first pull); no job failed and troupe_mint_transactions_total equals accounts x transactions per login. The bank's counters afterwards: $bank_stats.
 EOF
 )
 echo "$section"

@@ -48,6 +48,16 @@ if grep -q '^source *= *"etcd"' "$config"; then
   start_etcd
 fi
 
+# The nodes share one key for Mint's account passwords: made once, kept in
+# ./data/local-3/mint.key (a TROUPE_MINT_KEY of your own wins).
+if [[ -z ${TROUPE_MINT_KEY:-} ]]; then
+  key_file=data/local-3/mint.key
+  mkdir -p "$(dirname "$key_file")"
+  [[ -s $key_file ]] || (umask 077 && openssl rand -hex 32 >"$key_file")
+  TROUPE_MINT_KEY=$(<"$key_file")
+  export TROUPE_MINT_KEY
+fi
+
 # "name http data_dir" of every [[nodes]] entry
 mapfile -t nodes < <(awk -F'"' '/^\[/ && n { print n, h, d; n = "" }
   /^name *=/ { n = $2 } /^http *=/ { h = $2 } /^data_dir *=/ { d = $2 }

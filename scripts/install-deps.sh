@@ -14,7 +14,8 @@ packages=(
   libsimdjson-dev       # fast parsing of hot request bodies
   libjemalloc-dev       # allocator of the troupe binary
   libxxhash-dev         # shard placement hashing
-  libssl-dev            # MD5 for shortlinks
+  libssl-dev            # MD5 for shortlinks, AES-256-GCM for Mint's passwords, TLS
+  openssl               # the CLI: Mint keys (cluster-up.sh), test certificates
   libcli11-dev          # command line
   libgtest-dev googletest
   # The partition lab (tests/fault, docs/development.md): nft drop rules

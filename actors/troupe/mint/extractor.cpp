@@ -74,9 +74,11 @@ public:
              caf::make_message(job_state_atom::value, job_.id,
                                std::string{"running"}, attempt_,
                                std::string{}));
+    auto origin = net::url::parse(job_.url);
     auto u = net::url::parse(transactions_url(job_.url, job_.since));
-    if (!u)
+    if (!origin || !u)
       return fail(extract_failure::bad_response);
+    origin_ = origin_of(*origin);
     fetch(*u);
   }
 
@@ -89,8 +91,8 @@ public:
     req.connect_timeout = env_->settings.connect_timeout;
     req.timeout = env_->settings.read_timeout;
     req.max_response_bytes = env_->settings.max_response_bytes;
-    req.max_redirects = 0; // followed here, each hop checked
-    if (origin_of(u) == origin_of(*net::url::parse(job_.url)))
+    req.max_redirects = 0;       // followed here, each hop checked
+    if (origin_of(u) == origin_) // credentials go to the account's origin only
       req.basic_auth = std::make_pair(job_.login, job_.password);
     // A copy of the policy: a pending request must not keep the client's
     // owner alive.
@@ -196,6 +198,7 @@ private:
   caf::actor pool_;
   job job_;
   net::url current_;
+  std::string origin_;
   uint32_t attempt_ = 0;
   size_t redirects_ = 0;
   std::chrono::steady_clock::time_point started_;

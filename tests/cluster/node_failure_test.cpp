@@ -107,7 +107,20 @@ TEST_F(clusterKill9, BackupsServeTheKilledNodesPastesAfterTakingOver) {
         << "via " << c().name(via);
   expect_pastes_served(c().port(0), victims_pastes_); // with messages
   // Both survivors name the backup as serving the victim's shards, and
-  // that backup reports them up.
+  // that backup reports them up. Shards without the pastes above may still
+  // be failing over: wait for every view to settle (bounded), then check.
+  eventually(
+      [&] {
+        for (size_t i : survivors)
+          for (const auto& row : c().view(i)["shards"]["pastebin"])
+            if (row["primary"] == c().name(victim) &&
+                (row["serving"] != row["replicas"][0] ||
+                 (row["replicas"][0] == c().name(i) &&
+                  row.value("state", "") != "up")))
+              return false;
+        return true;
+      },
+      c().settings().failover_allowance());
   for (size_t i : survivors) {
     auto view = c().view(i);
     for (const auto& row : view["shards"]["pastebin"]) {
@@ -151,9 +164,9 @@ TEST_F(clusterKill9, CacheWritesToEveryShardAreAcceptedAfterTheTakeOver) {
         << key;
     // The other node may learn of the take-over a moment later (503
     // meanwhile, as docs/api.md says of reads during a failover).
-    EXPECT_TRUE(eventually(
-        [&] { return get_entry(c().port(other), key).body == "v"; },
-        c().settings().failover_allowance()))
+    EXPECT_TRUE(
+        eventually([&] { return get_entry(c().port(other), key).body == "v"; },
+                   c().settings().failover_allowance()))
         << key << ": " << get_entry(c().port(other), key).body;
   }
   EXPECT_GT(victims, 0u) << "no key of the killed node's shards was tried";

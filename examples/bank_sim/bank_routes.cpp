@@ -96,6 +96,28 @@ Response unauthorized(const Request& req, Stats& stats) {
   return res;
 }
 
+/// The 302 the `redirect` switch asks for, if any.
+std::optional<Response> redirect(const Request& req, const Switches& sw) {
+  const auto raw = req.target();
+  const std::string_view target{raw.data(), raw.size()};
+  if (sw.redirect == 0 || (sw.redirect != 2 && target.rfind("/moved/", 0) == 0))
+    return std::nullopt;
+  std::string location;
+  if (sw.redirect == 3) {
+    const auto raw_host = req[http::field::host];
+    const std::string_view host{raw_host.data(), raw_host.size()};
+    const auto colon = host.rfind(':');
+    location = "http://localhost";
+    if (colon != std::string_view::npos)
+      location += host.substr(colon);
+  }
+  location += "/moved";
+  location += target;
+  Response res = make_response(req, http::status::found, "moved", "text/plain");
+  res.set(http::field::location, location);
+  return res;
+}
+
 Response transactions(const Request& req, std::string_view query,
                       State& state) {
   Stats& stats = state.stats;
@@ -107,6 +129,8 @@ Response transactions(const Request& req, std::string_view query,
     res.set(http::field::allow, "GET");
     return res;
   }
+  if (auto moved = redirect(req, sw))
+    return *moved;
   if (sw.fail_next > 0) {
     --sw.fail_next;
     ++stats.failed;
@@ -144,6 +168,8 @@ std::string switches_json(const Switches& sw) {
   out += sw.bad_credentials ? "true" : "false";
   out += ",\"garbage\":";
   out += sw.garbage ? "true" : "false";
+  out += ",\"redirect\":";
+  append_uint(out, sw.redirect);
   out.push_back('}');
   return out;
 }
@@ -161,7 +187,7 @@ Response control(const Request& req, std::string_view query, State& state) {
   // Validate everything first, so that a bad request changes nothing.
   bool reset = false;
   Switches next = state.sw;
-  std::optional<std::uint64_t> fail_next, delay_ms;
+  std::optional<std::uint64_t> fail_next, delay_ms, redirect;
   std::optional<bool> bad_credentials, garbage;
   for (const auto& [key, value] : *params) {
     const auto flag = [&]() -> std::optional<bool> {
@@ -182,6 +208,9 @@ Response control(const Request& req, std::string_view query, State& state) {
       ok = (bad_credentials = flag()).has_value();
     } else if (key == "garbage") {
       ok = (garbage = flag()).has_value();
+    } else if (key == "redirect") {
+      redirect = parse_uint<std::uint64_t>(value);
+      ok = redirect && *redirect <= 3;
     } else {
       return error(req, http::status::bad_request, "unknown parameter " + key);
     }
@@ -200,6 +229,8 @@ Response control(const Request& req, std::string_view query, State& state) {
     next.bad_credentials = *bad_credentials;
   if (garbage)
     next.garbage = *garbage;
+  if (redirect)
+    next.redirect = *redirect;
   state.sw = next;
   return make_response(req, http::status::ok, switches_json(state.sw));
 }

@@ -20,6 +20,10 @@ struct Switches {
   std::uint64_t delay_ms = 0;
   bool bad_credentials = false;
   bool garbage = false;
+  /// 0: off; 1: a request outside /moved/ is redirected (302) to
+  /// /moved<target> once; 2: every request is redirected there again (an
+  /// endless chain); 3: redirected to the same port on host `localhost`.
+  std::uint64_t redirect = 0;
 };
 
 struct Stats {

@@ -1042,6 +1042,43 @@ TEST_F(MintE2E, BadCredentialsAndGarbageAnswersFailTheJob) {
     EXPECT_TRUE(spending(c, user, m).empty()) << m;
 }
 
+// Redirects are followed hop by hop, at most mint.max_redirects (3), and
+// only to hosts of mint.institution_hosts.
+TEST_F(MintE2E, RedirectsAreBoundedAndCheckedHopByHop) {
+  bank_sim_process sim;
+  ASSERT_NE(sim.port(), 0);
+  connection c{port()};
+  auto user = "moved-" + tag();
+  auto r = link_account(c, user, sim.url(), "gina", "pass-gina");
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto account = r.body_json().value("account_id", "");
+  ASSERT_EQ(wait_job(c, first_job(c, account)).value("status", ""), "done");
+  auto refresh_with = [&](const std::string& query) {
+    sim.control("reset=1&" + query);
+    auto rr = refresh_account(c, account);
+    EXPECT_EQ(rr.status, 202) << rr.body;
+    return wait_job(c, rr.body_json().value("job_id", ""));
+  };
+
+  // One hop on the same origin: followed, credentials kept.
+  auto job = refresh_with("redirect=1");
+  EXPECT_EQ(job.value("status", ""), "done") << job.dump();
+  EXPECT_EQ(sim.stats()["served"], 1);
+
+  // An endless chain: given up after 3 redirects (4 requests), not retried.
+  job = refresh_with("redirect=2");
+  EXPECT_EQ(job.value("status", ""), "failed") << job.dump();
+  EXPECT_EQ(job.value("error", ""), "bad_response") << job.dump();
+  EXPECT_EQ(sim.stats()["requests"], 4);
+
+  // To a host not on the list (localhost): never called.
+  job = refresh_with("redirect=3");
+  EXPECT_EQ(job.value("status", ""), "failed") << job.dump();
+  EXPECT_EQ(job.value("error", ""), "unreachable") << job.dump();
+  EXPECT_EQ(sim.stats()["requests"], 1);
+  sim.control("reset=1");
+}
+
 // -- 9. bad requests
 // ----------------------------------------------------------------
 

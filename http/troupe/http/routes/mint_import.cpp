@@ -6,13 +6,13 @@
 #include <caf/make_message.hpp>
 #include <nlohmann/json.hpp>
 
+#include "troupe/http/routes/shard_message.hpp"
 #include "troupe/http/routes/streamed_import.hpp"
 #include "troupe/line_splitter.hpp"
 #include "troupe/mint/messages.hpp"
 #include "troupe/mint/records.hpp"
 #include "troupe/mint/txn_line.hpp"
 #include "troupe/persistence/codec.hpp"
-#include "troupe/runtime/atoms.hpp"
 #include "troupe/runtime/shard_map.hpp"
 
 namespace troupe::http::routes {
@@ -77,40 +77,19 @@ private:
 
   /// Sends one message per user shard with transactions in the round.
   void send(done_fn done) override {
-    struct round {
-      size_t remaining = 0;
-      caf::error error;
-      done_fn done;
-    };
-    auto r = std::make_shared<round>();
-    r->done = std::move(done);
     auto count = pending_;
     pending_ = 0;
-    std::vector<std::pair<uint16_t, std::string>> parts;
+    std::vector<std::pair<caf::actor, caf::message>> parts;
     for (size_t i = 0; i < batches_.size(); ++i)
       if (!batches_[i].txns.empty()) {
-        parts.emplace_back(static_cast<uint16_t>(i),
-                           persistence::encode(batches_[i]));
+        parts.push_back(
+            shard_message(svc_, static_cast<uint16_t>(i),
+                          caf::make_message(import_atom::value,
+                                            persistence::encode(batches_[i]))));
         batches_[i].txns.clear();
       }
-    r->remaining = parts.size();
-    for (auto& [idx, bytes] : parts) {
-      auto dest = svc_.shard_or_region(idx);
-      auto msg = caf::make_message(import_atom::value, std::move(bytes));
-      if (dest == svc_.region)
-        msg = caf::make_message(runtime::to_shard_atom::value, idx,
-                                std::move(msg));
-      ctx().request(dest, std::move(msg),
-                    [this, r, count](caf::expected<caf::message> res) {
-                      if (!res && !r->error)
-                        r->error = std::move(res.error());
-                      if (--r->remaining > 0)
-                        return;
-                      if (!r->error)
-                        stored_ += count;
-                      r->done(std::move(r->error));
-                    });
-    }
+    send_round(
+        std::move(parts), [this, count] { stored_ += count; }, std::move(done));
   }
 
   void respond_ok() override {

@@ -9,6 +9,7 @@
 #include "troupe/http/request_context.hpp"
 #include "troupe/http/routes/mint_import.hpp"
 #include "troupe/http/routes/routes.hpp"
+#include "troupe/http/routes/shard_message.hpp"
 #include "troupe/mint/messages.hpp"
 #include "troupe/mint/money.hpp"
 #include "troupe/mint/shard_state.hpp"
@@ -99,10 +100,8 @@ caf::expected<int64_t> money_field(const json& body, const char* name) {
 /// Sends `msg` to user shard `idx`, wherever it runs.
 void to_shard(request_context& ctx, const mint::service& svc, uint16_t idx,
               caf::message msg, std::function<void(std::string&)> ok) {
-  auto dest = svc.shard_or_region(idx);
-  if (dest == svc.region)
-    msg = caf::make_message(runtime::to_shard_atom::value, idx, std::move(msg));
-  ctx.request_then<std::string>(dest, std::move(msg), std::move(ok));
+  auto [dest, routed] = shard_message(svc, idx, std::move(msg));
+  ctx.request_then<std::string>(dest, std::move(routed), std::move(ok));
 }
 
 std::optional<uint16_t> id_shard(const std::string& id,

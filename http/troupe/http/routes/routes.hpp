@@ -2,9 +2,9 @@
 
 #include "troupe/cache/service.hpp"
 #include "troupe/http/router.hpp"
+#include "troupe/mint/service.hpp"
 #include "troupe/pastebin/service.hpp"
 #include "troupe/runtime/node.hpp"
-#include "troupe/mint/service.hpp"
 #include "troupe/salesrank/service.hpp"
 #include "troupe/social/service.hpp"
 #include "troupe/twitter/service.hpp"

@@ -6,9 +6,9 @@
 #include <caf/make_message.hpp>
 #include <nlohmann/json.hpp>
 
+#include "troupe/http/routes/shard_message.hpp"
 #include "troupe/http/routes/streamed_import.hpp"
 #include "troupe/line_splitter.hpp"
-#include "troupe/runtime/atoms.hpp"
 #include "troupe/salesrank/messages.hpp"
 #include "troupe/salesrank/sale_batch.hpp"
 #include "troupe/salesrank/sale_line.hpp"
@@ -74,37 +74,16 @@ private:
 
   /// Sends one message per category shard with sales in the round.
   void send(done_fn done) override {
-    struct round {
-      size_t remaining = 0;
-      caf::error error;
-      done_fn done;
-    };
-    auto r = std::make_shared<round>();
-    r->done = std::move(done);
     auto sales = pending_;
     pending_ = 0;
-    std::vector<std::pair<uint16_t, std::string>> parts;
+    std::vector<std::pair<caf::actor, caf::message>> parts;
     for (size_t i = 0; i < batches_.size(); ++i)
       if (!batches_[i].empty())
-        parts.emplace_back(static_cast<uint16_t>(i), batches_[i].take());
-    r->remaining = parts.size();
-    for (auto& [idx, bytes] : parts) {
-      auto dest = svc_.shard_or_region(idx);
-      auto msg = caf::make_message(ingest_atom::value, std::move(bytes));
-      if (dest == svc_.region)
-        msg = caf::make_message(runtime::to_shard_atom::value, idx,
-                                std::move(msg));
-      ctx().request(dest, std::move(msg),
-                    [this, r, sales](caf::expected<caf::message> res) {
-                      if (!res && !r->error)
-                        r->error = std::move(res.error());
-                      if (--r->remaining > 0)
-                        return;
-                      if (!r->error)
-                        stored_ += sales;
-                      r->done(std::move(r->error));
-                    });
-    }
+        parts.push_back(shard_message(
+            svc_, static_cast<uint16_t>(i),
+            caf::make_message(ingest_atom::value, batches_[i].take())));
+    send_round(
+        std::move(parts), [this, sales] { stored_ += sales; }, std::move(done));
   }
 
   void respond_ok() override {

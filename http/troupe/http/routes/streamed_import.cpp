@@ -35,6 +35,35 @@ void streamed_import::advance() {
     read();
 }
 
+void streamed_import::send_round(
+    std::vector<std::pair<caf::actor, caf::message>> parts,
+    std::function<void()> stored, done_fn done) {
+  struct round {
+    size_t remaining = 0;
+    caf::error error;
+    std::function<void()> stored;
+    done_fn done;
+  };
+  auto r = std::make_shared<round>();
+  r->remaining = parts.size();
+  r->stored = std::move(stored);
+  r->done = std::move(done);
+  if (parts.empty()) {
+    r->stored();
+    return r->done({});
+  }
+  for (auto& [dest, msg] : parts)
+    ctx().request(dest, std::move(msg), [r](caf::expected<caf::message> res) {
+      if (!res && !r->error)
+        r->error = std::move(res.error());
+      if (--r->remaining > 0)
+        return;
+      if (!r->error)
+        r->stored();
+      r->done(std::move(r->error));
+    });
+}
+
 void streamed_import::read() {
   reading_ = true;
   ctx_->read_body(piece_bytes, [self = shared_from_this()](std::string data,

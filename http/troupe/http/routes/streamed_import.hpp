@@ -4,8 +4,12 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
+#include <caf/actor.hpp>
 #include <caf/error.hpp>
+#include <caf/message.hpp>
 
 #include "troupe/http/request_context.hpp"
 
@@ -47,6 +51,12 @@ protected:
   /// Sends the pending batch (and empties it); `done` runs once, when it is
   /// stored or failed.
   virtual void send(done_fn done) = 0;
+
+  /// Sends one message per destination (a round of batches, e.g. one per
+  /// shard) and calls `done` once every one was answered: with the first
+  /// error, or none when all were stored (`stored()` then runs first).
+  void send_round(std::vector<std::pair<caf::actor, caf::message>> parts,
+                  std::function<void()> stored, done_fn done);
 
   /// Answers the success.
   virtual void respond_ok() = 0;

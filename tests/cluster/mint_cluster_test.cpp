@@ -22,6 +22,7 @@
 // gives every node the same key in TROUPE_MINT_KEY (the nodes inherit the
 // test's environment).
 #include "cluster.hpp"
+#include "listening_process.hpp"
 
 #include <algorithm>
 #include <array>
@@ -32,6 +33,7 @@
 #include <cstring>
 #include <ctime>
 #include <map>
+#include <memory>
 #include <random>
 #include <string>
 #include <tuple>
@@ -40,9 +42,7 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -195,69 +195,18 @@ int64_t unix_of(int year, int month, int day) {
 /// by the kernel should the test die first).
 class bank_sim {
 public:
-  bank_sim() = default;
-  ~bank_sim() { stop(); }
-  bank_sim(const bank_sim&) = delete;
-  bank_sim& operator=(const bank_sim&) = delete;
-
   /// Starts it and reads "listening <port>"; false (with a failure) if not.
   bool start() {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) {
-      ADD_FAILURE() << "pipe: " << std::strerror(errno);
-      return false;
-    }
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      int devnull = ::open("/dev/null", O_RDWR);
-      ::dup2(devnull, 0);
-      ::dup2(fds[1], 1);
-      ::execl(TROUPE_BANK_SIM, "bank_sim", "--port", "0", "--bind", "127.0.0.1",
-              static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    ::close(fds[1]);
-    out_ = fds[0];
-    if (pid_ < 0) {
-      ADD_FAILURE() << "fork: " << std::strerror(errno);
-      return false;
-    }
-    std::string text;
-    auto deadline = clock_type::now() + 10s;
-    while (text.find('\n') == std::string::npos &&
-           clock_type::now() < deadline) {
-      pollfd p{out_, POLLIN, 0};
-      if (::poll(&p, 1, 100) <= 0)
-        continue;
-      char buf[256];
-      auto n = ::read(out_, buf, sizeof buf);
-      if (n <= 0)
-        break;
-      text.append(buf, static_cast<size_t>(n));
-    }
-    unsigned port = 0;
-    if (std::sscanf(text.c_str(), "listening %u", &port) != 1 || port == 0 ||
-        port > 65535) {
-      ADD_FAILURE() << TROUPE_BANK_SIM << " did not say where it listens: \""
-                    << text << "\"";
-      return false;
-    }
-    port_ = static_cast<uint16_t>(port);
-    return true;
+    proc_ = std::make_unique<troupe_e2e::listening_process>(
+        std::vector<std::string>{TROUPE_BANK_SIM, "--port", "0", "--bind",
+                                 "127.0.0.1"});
+    port_ = proc_->port();
+    if (port_ == 0)
+      ADD_FAILURE() << proc_->error();
+    return port_ != 0;
   }
 
-  void stop() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-      pid_ = -1;
-    }
-    if (out_ >= 0) {
-      ::close(out_);
-      out_ = -1;
-    }
-  }
+  void stop() { proc_.reset(); }
 
   uint16_t port() const { return port_; }
 
@@ -291,8 +240,7 @@ public:
   }
 
 private:
-  int pid_ = -1;
-  int out_ = -1;
+  std::unique_ptr<troupe_e2e::listening_process> proc_;
   uint16_t port_ = 0;
 };
 

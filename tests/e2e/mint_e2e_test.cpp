@@ -19,6 +19,7 @@
 // node, or need other settings, start their own. Every node gets its key
 // through TROUPE_MINT_KEY in the environment it inherits.
 #include "harness.hpp"
+#include "listening_process.hpp"
 #include "shared_node.hpp"
 
 #include <algorithm>
@@ -38,7 +39,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -451,55 +451,12 @@ struct bank_txn {
 /// when destroyed. `port()` is 0 when it did not start.
 class bank_sim_process {
 public:
-  explicit bank_sim_process(const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> argv{TROUPE_BANK_SIM, "--port", "0"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    std::vector<char*> cargs;
-    for (auto& a : argv)
-      cargs.push_back(a.data());
-    cargs.push_back(nullptr);
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0)
-      return;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(fds[1], 1);
-      int devnull = ::open("/dev/null", O_RDONLY);
-      ::dup2(devnull, 0);
-      ::execv(cargs[0], cargs.data());
-      std::fprintf(stderr, "exec %s: %s\n", cargs[0], std::strerror(errno));
-      ::_exit(127);
-    }
-    ::close(fds[1]);
-    // Its first line: "listening <port>" (bounded wait).
-    std::string line;
-    auto deadline = steady::now() + 10s;
-    while (pid_ > 0 && line.find('\n') == std::string::npos &&
-           steady::now() < deadline) {
-      pollfd p{fds[0], POLLIN, 0};
-      if (::poll(&p, 1, 100) <= 0)
-        continue;
-      char buf[256];
-      auto n = ::read(fds[0], buf, sizeof buf);
-      if (n <= 0)
-        break;
-      line.append(buf, static_cast<size_t>(n));
-    }
-    ::close(fds[0]);
-    unsigned port = 0;
-    if (std::sscanf(line.c_str(), "listening %u", &port) != 1 || port == 0 ||
-        port > 65535) {
-      ADD_FAILURE() << "bank_sim did not start (" << TROUPE_BANK_SIM
-                    << "): first line \"" << line << "\"";
-      stop();
-      return;
-    }
-    port_ = static_cast<uint16_t>(port);
+  explicit bank_sim_process(const std::vector<std::string>& extra = {})
+      : proc_(argv(extra)) {
+    if (proc_.port() == 0)
+      ADD_FAILURE() << proc_.error();
+    port_ = proc_.port();
   }
-
-  ~bank_sim_process() { stop(); }
-  bank_sim_process(const bank_sim_process&) = delete;
-  bank_sim_process& operator=(const bank_sim_process&) = delete;
 
   uint16_t port() const { return port_; }
 
@@ -541,15 +498,13 @@ public:
   }
 
 private:
-  void stop() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-    pid_ = -1;
+  static std::vector<std::string> argv(const std::vector<std::string>& extra) {
+    std::vector<std::string> out{TROUPE_BANK_SIM, "--port", "0"};
+    out.insert(out.end(), extra.begin(), extra.end());
+    return out;
   }
 
-  int pid_ = -1;
+  troupe_e2e::listening_process proc_;
   uint16_t port_ = 0;
 };
 

@@ -8,6 +8,7 @@
 // The CA and the simulator are shared by the suite; each test starts its
 // own node.
 #include "harness.hpp"
+#include "listening_process.hpp"
 #include "shared_node.hpp"
 
 #include <algorithm>
@@ -23,7 +24,6 @@
 #include <vector>
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -164,78 +164,34 @@ authorityKeyIdentifier = keyid
   return {};
 }
 
-/// bank_sim serving https on a free port; SIGTERM (then SIGKILL) when
-/// destroyed. `port()` is 0 when it did not start (see `error()`).
+/// bank_sim serving https on a free port; killed when destroyed.
+/// `port()` is 0 when it did not start (see `error()`).
 class tls_bank_sim {
 public:
-  explicit tls_bank_sim(const std::string& dir) : log_(dir + "/bank_sim.log") {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) {
-      error_ = "pipe2 failed";
-      return;
-    }
-    pid_ = spawn({TROUPE_BANK_SIM, "--port", "0", "--tls-cert",
-                  dir + "/server.pem", "--tls-key", dir + "/server.key"},
-                 fds[1], log_);
-    ::close(fds[1]);
-    // Its first line: "listening <port>" (bounded wait).
-    std::string line;
-    auto deadline = steady::now() + 10s;
-    while (pid_ > 0 && line.find('\n') == std::string::npos &&
-           steady::now() < deadline) {
-      pollfd p{fds[0], POLLIN, 0};
-      if (::poll(&p, 1, 100) <= 0)
-        continue;
-      char buf[256];
-      auto n = ::read(fds[0], buf, sizeof buf);
-      if (n <= 0)
-        break;
-      line.append(buf, static_cast<size_t>(n));
-    }
-    ::close(fds[0]);
-    unsigned port = 0;
-    if (std::sscanf(line.c_str(), "listening %u", &port) != 1 || port == 0 ||
-        port > 65535) {
-      stop();
-      error_ = "bank_sim (" + std::string{TROUPE_BANK_SIM} +
-               ") did not start: first line \"" + line + "\"; stderr:\n" +
-               read_file(log_);
-      return;
-    }
-    port_ = static_cast<uint16_t>(port);
+  explicit tls_bank_sim(const std::string& dir)
+      : log_(dir + "/bank_sim.log"),
+        proc_({TROUPE_BANK_SIM, "--port", "0", "--tls-cert",
+               dir + "/server.pem", "--tls-key", dir + "/server.key"},
+              log_) {
+    if (proc_.port() == 0)
+      error_ = proc_.error() + "; stderr:\n" + read_file(log_);
   }
 
-  ~tls_bank_sim() { stop(); }
-  tls_bank_sim(const tls_bank_sim&) = delete;
-  tls_bank_sim& operator=(const tls_bank_sim&) = delete;
-
-  uint16_t port() const { return port_; }
+  uint16_t port() const { return proc_.port(); }
   const std::string& error() const { return error_; }
 
   /// Whether the process is still there.
-  bool alive() const {
-    int status = 0;
-    return pid_ > 0 && ::waitpid(pid_, &status, WNOHANG) == 0;
-  }
+  bool alive() const { return proc_.alive(); }
 
   /// The https account URL of this simulator.
   std::string url() const {
-    return "https://127.0.0.1:" + std::to_string(port_) + "/bank";
+    return "https://127.0.0.1:" + std::to_string(port()) + "/bank";
   }
 
 private:
-  void stop() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      reap(pid_, 5s);
-    }
-    pid_ = -1;
-  }
-
   std::string log_;
   std::string error_;
-  pid_t pid_ = -1;
-  uint16_t port_ = 0;
+  troupe_e2e::listening_process proc_;
 };
 
 /// A node with 4 Mint shards, one try per pull, a first pull reaching back
@@ -416,6 +372,29 @@ TEST_F(MintTlsE2E, AnUntrustedCertificateIsUnreachable) {
   EXPECT_EQ(job.value("attempts", 0), 1) << job.dump();
   EXPECT_EQ(job.value("transactions", -1), 0) << job.dump();
   EXPECT_TRUE(sim_->alive()) << "bank_sim exited";
+  stop_cleanly(node);
+}
+
+// mint.max_response_bytes bounds what a pull reads: alice's 273
+// transactions (about 30 KB) over 1 KiB are a bad response, not retried,
+// and nothing is stored.
+TEST_F(MintTlsE2E, AnAnswerOverMaxResponseBytesIsABadResponse) {
+  node_process node{mint_config("ca_file = \"" + ca_file() +
+                                "\"\nmax_response_bytes = 1024\n")};
+  node.start();
+  ASSERT_TRUE(node.wait_ready());
+  connection c{node.port()};
+  const std::string user = "tls-too-big";
+  auto account = link_alice(c, user, sim_->url());
+  ASSERT_FALSE(account.empty());
+  auto job = wait_job(c, first_job(c, account));
+  EXPECT_EQ(job.value("status", ""), "failed") << job.dump();
+  EXPECT_EQ(job.value("error", ""), "bad_response") << job.dump();
+  EXPECT_EQ(job.value("attempts", 0), 1) << job.dump();
+  auto spending =
+      c.request("GET", api + "spending?user_id=" + user + "&month=2026-10");
+  EXPECT_EQ(spending.status, 200) << spending.body;
+  EXPECT_EQ(spending.body, "[]");
   stop_cleanly(node);
 }
 

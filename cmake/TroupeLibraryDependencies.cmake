@@ -31,3 +31,5 @@ troupe_import_library(caf_io caf/io/all.hpp caf_io)
 set_property(TARGET caf_io PROPERTY INTERFACE_LINK_LIBRARIES caf_core)
 troupe_import_library(lmdb lmdb.h lmdb)
 troupe_import_library(xxhash xxhash.h xxhash)
+# gumbo parses the crawler's HTML pages (actors/troupe/crawler/html.cpp).
+troupe_import_library(gumbo gumbo.h gumbo)

@@ -142,3 +142,101 @@ TEST(CrawlerBm25, RemovingForgetsTheDocument) {
   EXPECT_EQ(idx.avg_length(), 0.0);
   EXPECT_TRUE(run(idx, "cat").empty());
 }
+
+TEST(CrawlerBm25, PositiveTermsAreSortedAndDistinct) {
+  auto q = query::parse("dog cat OR dog bird -fish");
+  ASSERT_TRUE(q.has_value());
+  EXPECT_EQ(positive_terms(*q),
+            (std::vector<std::string>{"bird", "cat", "dog"}));
+}
+
+TEST(CrawlerBm25, StatsCountDocumentsLengthAndDf) {
+  auto idx = corpus_index();
+  auto stats = idx.stats({"cat", "zebra", "the"});
+  EXPECT_EQ(stats.docs, 5u);
+  EXPECT_EQ(stats.total_length, 23u);
+  EXPECT_EQ(stats.df, (std::vector<uint64_t>{3, 0, 3}));
+}
+
+TEST(CrawlerBm25, AddStatsSumsElementWise) {
+  corpus_stats a{2, 10, {1, 0}};
+  add_stats(a, corpus_stats{3, 7, {2, 5}});
+  EXPECT_EQ(a.docs, 5u);
+  EXPECT_EQ(a.total_length, 17u);
+  EXPECT_EQ(a.df, (std::vector<uint64_t>{3, 5}));
+  corpus_stats empty;
+  add_stats(empty, a);
+  EXPECT_EQ(empty.df, a.df);
+}
+
+TEST(CrawlerBm25, ShardedSearchWithGlobalStatsMatchesOneIndex) {
+  auto whole = corpus_index();
+  bm25_index shards[3];
+  for (const auto& [id, text] : corpus)
+    shards[id % 3].add_document(id, terms_of(text));
+  for (auto text : {"cat", "cat OR dog", "the sat", "cat -toy", "birds"}) {
+    auto q = query::parse(text);
+    ASSERT_TRUE(q.has_value());
+    auto terms = positive_terms(*q);
+    corpus_stats global;
+    for (const auto& shard : shards)
+      add_stats(global, shard.stats(terms));
+    std::map<uint64_t, double> sharded;
+    for (const auto& shard : shards)
+      for (const auto& [id, score] : shard.search(*q, 10, global))
+        sharded[id] = score;
+    auto expected = whole.search(*q, 10);
+    ASSERT_EQ(sharded.size(), expected.size()) << text;
+    for (const auto& [id, score] : expected) {
+      ASSERT_EQ(sharded.count(id), 1u) << text << " doc " << id;
+      EXPECT_NEAR(sharded[id], score, 1e-12) << text << " doc " << id;
+    }
+  }
+}
+
+TEST(CrawlerBm25, LocalStatsDifferFromGlobal) {
+  // Without the global statistics a shard scores differently: the reason
+  // for the two-round search.
+  bm25_index shard;
+  shard.add_document(1, terms_of(corpus.at(1)));
+  shard.add_document(4, terms_of(corpus.at(4)));
+  auto whole = corpus_index();
+  auto q = query::parse("cat");
+  auto local = shard.search(*q, 10);
+  auto global = shard.search(*q, 10, whole.stats(positive_terms(*q)));
+  ASSERT_EQ(local.size(), 2u);
+  ASSERT_EQ(global.size(), 2u);
+  EXPECT_GT(std::abs(local[0].second - global[0].second), 1e-3);
+  EXPECT_NEAR(global[0].second, by_hand(2, 3, 6), 1e-9);
+}
+
+TEST(CrawlerBm25, InconsistentGlobalStatsStayFinite) {
+  auto idx = corpus_index();
+  auto q = query::parse("cat");
+  // Stale or short stats (a document added between the rounds, a df list
+  // of the wrong size) are raised to the local counts.
+  for (const auto& global :
+       {corpus_stats{}, corpus_stats{1, 1, {}}, corpus_stats{2, 3, {9, 9}}}) {
+    auto hits = idx.search(*q, 10, global);
+    ASSERT_EQ(hits.size(), 3u);
+    for (const auto& hit : hits) {
+      EXPECT_TRUE(std::isfinite(hit.second));
+      EXPECT_GE(hit.second, 0.0);
+    }
+  }
+}
+
+TEST(CrawlerBm25, MemoryEstimateGrowsAndReturnsToZero) {
+  bm25_index idx;
+  EXPECT_EQ(idx.memory_bytes(), 0u);
+  idx.add_document(1, terms_of("alpha beta beta gamma"));
+  auto one = idx.memory_bytes();
+  EXPECT_GT(one, 0u);
+  idx.add_document(2, terms_of("alpha delta"));
+  EXPECT_GT(idx.memory_bytes(), one);
+  idx.add_document(1, terms_of("alpha beta beta gamma"));
+  idx.remove_document(2);
+  EXPECT_EQ(idx.memory_bytes(), one);
+  idx.remove_document(1);
+  EXPECT_EQ(idx.memory_bytes(), 0u);
+}

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "troupe/cache/service.hpp"
+#include "troupe/crawler/service.hpp"
 #include "troupe/http/router.hpp"
 #include "troupe/http/routes/routes.hpp"
 #include "troupe/http/server.hpp"
@@ -61,6 +62,7 @@ int run_node(const run_options& opts) {
     node.stop();
     return 1;
   }
+  auto crawler = crawler::start(node, cache);
   http::router routes;
   http::routes::add_operations(routes, node);
   http::routes::add_pastebin(routes, pastebin, cfg);
@@ -69,6 +71,7 @@ int run_node(const run_options& opts) {
   http::routes::add_social(routes, social);
   http::routes::add_salesrank(routes, salesrank);
   http::routes::add_mint(routes, *mint);
+  http::routes::add_crawler(routes, crawler);
   http::server edge{node.system(), cfg.http, routes, node.metrics()};
   const auto& ep = cfg.self_entry().http;
   if (auto err = edge.start(ep.host, ep.port); !err.empty()) {

@@ -28,6 +28,7 @@ CAF_ADD_TYPE_ID(troupe, (troupe::twitter::notification))
 CAF_ADD_TYPE_ID(troupe, (std::vector<troupe::twitter::notification>))
 
 CAF_ADD_TYPE_ID(troupe, (std::vector<uint32_t>))
+CAF_ADD_TYPE_ID(troupe, (std::vector<std::string>))
 CAF_ADD_TYPE_ID(troupe, (troupe::social::person_view))
 CAF_ADD_TYPE_ID(troupe, (std::vector<troupe::social::person_view>))
 

@@ -166,6 +166,20 @@ std::string validate(const node_config& cfg, const std::string& origin) {
     return fail("mint.max_redirects", "must be at most 10");
   if (cfg.mint.import_batch_lines > 1000000)
     return fail("mint.import_batch_lines", "must be at most 1000000");
+  if (cfg.crawler.shards < 1 || cfg.crawler.shards > 65535)
+    return fail("crawler.shards", "must be between 1 and 65535");
+  if (cfg.crawler.per_host_connections > 64)
+    return fail("crawler.per_host_connections", "must be at most 64");
+  if (cfg.crawler.max_redirects > 10)
+    return fail("crawler.max_redirects", "must be at most 10");
+  if (cfg.crawler.max_depth > 64)
+    return fail("crawler.max_depth", "must be at most 64");
+  if (cfg.crawler.max_seeds > 100000)
+    return fail("crawler.max_seeds", "must be at most 100000");
+  if (cfg.search.shards < 1 || cfg.search.shards > 65535)
+    return fail("search.shards", "must be between 1 and 65535");
+  if (cfg.search.max_limit > 1000)
+    return fail("search.max_limit", "must be at most 1000");
   if (cfg.persistence.max_queue < 1)
     return fail("persistence.max_queue", "must be positive");
   return {};

@@ -224,6 +224,58 @@ struct mint_settings {
   size_t import_batch_lines = 65536;
 };
 
+/// Settings of the web crawler (frontier shards by host, crawl workers).
+struct crawler_settings {
+  /// Frontier shards (hosts are spread over them).
+  size_t shards = 16;
+  /// Fetches in flight per host at most, and the gap between the end of
+  /// one and the start of the next (robots.txt Crawl-delay may widen it).
+  size_t per_host_connections = 1;
+  std::chrono::milliseconds per_host_delay{250};
+  /// Crawl workers of this node (concurrent fetches and parses) and the
+  /// fetches queued for them at most.
+  size_t workers = 8;
+  size_t worker_queue = 4096;
+  std::chrono::milliseconds connect_timeout{2000};
+  std::chrono::milliseconds read_timeout{10000};
+  /// Largest page kept; larger answers fail as too_large.
+  size_t max_page_bytes = size_t{4} << 20;
+  /// Redirects followed per page (on the same host; another host's target
+  /// is queued as a link).
+  size_t max_redirects = 5;
+  /// Defaults of a crawl's limits (POST /seeds may give its own).
+  size_t max_pages = 10000;
+  size_t max_depth = 16;
+  /// Seeds per request at most.
+  size_t max_seeds = 1000;
+  /// A page is fetched again once this old.
+  std::chrono::seconds refresh_after{7 * 24 * 3600};
+  /// How often each shard looks for pages due for a refresh.
+  std::chrono::milliseconds refresh_check_interval{60000};
+  /// A progress line is logged every this many pages per node.
+  size_t progress_every = 500;
+  /// The User-Agent sent, and the token matched against robots.txt groups.
+  std::string user_agent = "troupe-crawler/1.0";
+  std::string robots_token = "troupe";
+  /// Only public addresses may be fetched (no loopback, private, link-local).
+  bool public_only = false;
+};
+
+/// Settings of search over the crawled pages (index shards, answers cached).
+struct search_settings {
+  /// Index shards (documents are spread over them by URL).
+  size_t shards = 16;
+  /// Cached answers expire after this long at most.
+  std::chrono::seconds cache_ttl{300};
+  /// Largest `limit` and query text.
+  size_t max_limit = 100;
+  size_t max_query_bytes = 1024;
+  /// Cached queries each index shard remembers for invalidation.
+  size_t registry_capacity = 65536;
+  /// A search slower than this answers 504.
+  std::chrono::milliseconds timeout{5000};
+};
+
 /// The whole configuration of one node and the cluster it belongs to.
 struct node_config {
   std::string cluster = "troupe";
@@ -241,6 +293,8 @@ struct node_config {
   social_settings social;
   salesrank_settings salesrank;
   mint_settings mint;
+  crawler_settings crawler;
+  search_settings search;
 
   /// Returns the entry of this node.
   const node_entry& self_entry() const;

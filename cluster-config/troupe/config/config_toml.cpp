@@ -37,6 +37,16 @@ setter integer_field(Int& out, int64_t min) {
   };
 }
 
+setter seconds_field(std::chrono::seconds& out, int64_t min) {
+  return [&out, min](const toml::node& node) -> std::string {
+    auto value = node.value<int64_t>();
+    if (!node.is_integer() || !value || *value < min)
+      return "must be an integer number of seconds >= " + std::to_string(min);
+    out = std::chrono::seconds{*value};
+    return {};
+  };
+}
+
 setter millis_field(std::chrono::milliseconds& out, int64_t min) {
   return [&out, min](const toml::node& node) -> std::string {
     auto value = node.value<int64_t>();
@@ -222,6 +232,40 @@ setter mint_section(mint_settings& mi) {
       "mint");
 }
 
+setter crawler_section(crawler_settings& cr) {
+  return section(
+      {{"shards", integer_field(cr.shards, 1)},
+       {"per_host_connections", integer_field(cr.per_host_connections, 1)},
+       {"per_host_delay_ms", millis_field(cr.per_host_delay, 0)},
+       {"workers", integer_field(cr.workers, 1)},
+       {"worker_queue", integer_field(cr.worker_queue, 1)},
+       {"connect_timeout_ms", millis_field(cr.connect_timeout, 1)},
+       {"read_timeout_ms", millis_field(cr.read_timeout, 1)},
+       {"max_page_bytes", integer_field(cr.max_page_bytes, 1024)},
+       {"max_redirects", integer_field(cr.max_redirects, 0)},
+       {"max_pages", integer_field(cr.max_pages, 1)},
+       {"max_depth", integer_field(cr.max_depth, 0)},
+       {"max_seeds", integer_field(cr.max_seeds, 1)},
+       {"refresh_after_s", seconds_field(cr.refresh_after, 1)},
+       {"refresh_check_interval_ms",
+        millis_field(cr.refresh_check_interval, 1)},
+       {"progress_every", integer_field(cr.progress_every, 1)},
+       {"user_agent", string_field(cr.user_agent)},
+       {"robots_token", string_field(cr.robots_token)},
+       {"public_only", bool_field(cr.public_only)}},
+      "crawler");
+}
+
+setter search_section(search_settings& se) {
+  return section({{"shards", integer_field(se.shards, 1)},
+                  {"cache_ttl_s", seconds_field(se.cache_ttl, 1)},
+                  {"max_limit", integer_field(se.max_limit, 1)},
+                  {"max_query_bytes", integer_field(se.max_query_bytes, 16)},
+                  {"registry_capacity", integer_field(se.registry_capacity, 1)},
+                  {"timeout_ms", millis_field(se.timeout, 1)}},
+                 "search");
+}
+
 table_spec root_spec(node_config& cfg) {
   auto& h = cfg.http;
   auto& p = cfg.persistence;
@@ -321,6 +365,8 @@ table_spec root_spec(node_config& cfg) {
             {"ingest_batch_lines", integer_field(sr.ingest_batch_lines, 1)}},
            "salesrank")},
       {"mint", mint_section(mi)},
+      {"crawler", crawler_section(cfg.crawler)},
+      {"search", search_section(cfg.search)},
   };
 }
 

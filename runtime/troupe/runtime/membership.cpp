@@ -75,6 +75,8 @@ std::string cluster_config_text(const config::node_config& cfg) {
   text += "|salesrank.shards=" + std::to_string(cfg.salesrank.shards);
   text += "|mint.shards=" + std::to_string(cfg.mint.shards);
   text += "|mint.seller_shards=" + std::to_string(cfg.mint.seller_shards);
+  text += "|crawler.shards=" + std::to_string(cfg.crawler.shards);
+  text += "|search.shards=" + std::to_string(cfg.search.shards);
   return text;
 }
 

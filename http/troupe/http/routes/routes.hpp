@@ -1,6 +1,7 @@
 #pragma once
 
 #include "troupe/cache/service.hpp"
+#include "troupe/crawler/service.hpp"
 #include "troupe/http/router.hpp"
 #include "troupe/mint/service.hpp"
 #include "troupe/pastebin/service.hpp"
@@ -37,5 +38,9 @@ void add_salesrank(router& r, const salesrank::service& svc);
 
 /// Mint under /mint/api/v1 (linked accounts, transactions, budgets).
 void add_mint(router& r, const mint::service& svc);
+
+/// The crawler under /crawler/api/v1 (seeds, status) and search under
+/// /search/api/v1.
+void add_crawler(router& r, const crawler::service& svc);
 
 } // namespace troupe::http::routes

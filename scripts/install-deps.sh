@@ -15,6 +15,7 @@ packages=(
   libjemalloc-dev       # allocator of the troupe binary
   libxxhash-dev         # shard placement hashing
   libssl-dev            # MD5 for shortlinks, AES-256-GCM for Mint's passwords, TLS
+  libgumbo-dev          # HTML parsing for the crawler
   openssl               # the CLI: Mint keys (cluster-up.sh), test certificates
   libcli11-dev          # command line
   libgtest-dev googletest
@@ -22,6 +23,9 @@ packages=(
   # between network namespaces, and etcd as the membership's configuration
   # manager. iproute2 (`ip netns`) is part of every Debian install.
   iproute2 nftables etcd-server
+  # The crawler's end-to-end tests (tests/e2e/doc_site.hpp) crawl the
+  # PostgreSQL documentation (~1170 HTML pages) served by their own nginx.
+  nginx postgresql-doc-15
 )
 
 missing=()
@@ -45,4 +49,12 @@ export DEBIAN_FRONTEND=noninteractive
 if [[ " ${missing[*]} " == *" etcd-server "* ]]; then
   "${sudo_cmd[@]}" systemctl disable --now etcd >/dev/null 2>&1 ||
     "${sudo_cmd[@]}" service etcd stop >/dev/null 2>&1 || true
+fi
+
+# nginx's package starts a system nginx on port 80. The tests never use it:
+# they start their own from a temporary prefix (on other ports), so stop it.
+if [[ " ${missing[*]} " == *" nginx "* ]]; then
+  "${sudo_cmd[@]}" systemctl disable --now nginx >/dev/null 2>&1 ||
+    "${sudo_cmd[@]}" service nginx stop >/dev/null 2>&1 || true
+  "${sudo_cmd[@]}" nginx -s stop >/dev/null 2>&1 || true
 fi

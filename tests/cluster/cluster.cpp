@@ -183,8 +183,9 @@ bool cluster::wait_formed(const std::vector<size_t>& which, millis timeout) {
 
 bool cluster::read_shard_map() {
   auto v = view(0);
-  for (const char* service : {"pastebin", "cache", "twitter", "social",
-                              "salesrank", "mint", "mint_sellers"}) {
+  for (const char* service :
+       {"pastebin", "cache", "twitter", "social", "salesrank", "mint",
+        "mint_sellers", "crawler", "search"}) {
     auto& primaries = primaries_[service];
     primaries.clear();
     if (!v.is_object() || !v["shards"].contains(service)) {

@@ -12,9 +12,17 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::vector<std::string> services{"pastebin",    "cache",     "twitter",
-                                        "social",      "salesrank", "mint",
-                                        "mint_sellers"};
+const std::vector<std::string> services{"pastebin",     "cache",     "twitter",
+                                        "social",       "salesrank", "mint",
+                                        "mint_sellers", "crawler",   "search"};
+
+/// Shards per service by default: 64, but 16 for the crowd's seller votes,
+/// the crawler's frontier and the search index.
+size_t default_shards(const std::string& service) {
+  if (service == "mint_sellers" || service == "crawler" || service == "search")
+    return 16;
+  return 64;
+}
 
 /// The placement part of a view's shard map (without the per-node "state").
 json placement_of(json view) {
@@ -49,10 +57,8 @@ TEST_F(clusterMembership, EveryNodeSeesAllThreeNodesUpAndHasAQuorum) {
 
 TEST_F(clusterMembership, EveryNodeReportsTheSameShardMap) {
   auto expected = placement_of(c().view(0));
-  // Every service has 64 shards by default; the crowd's seller votes 16.
   for (const auto& service : services)
-    EXPECT_EQ(expected[service].size(), service == "mint_sellers" ? 16u : 64u)
-        << service;
+    EXPECT_EQ(expected[service].size(), default_shards(service)) << service;
   for (size_t i = 1; i < c().size(); ++i)
     EXPECT_EQ(placement_of(c().view(i)), expected)
         << c().name(i) << " differs from " << c().name(0);

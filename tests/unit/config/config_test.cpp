@@ -28,6 +28,11 @@ TEST(config, shipped_single_toml_equals_the_embedded_default) {
   EXPECT_EQ(cfg.http.request_timeout, def.http.request_timeout);
   EXPECT_EQ(cfg.http.max_body_bytes, def.http.max_body_bytes);
   EXPECT_EQ(cfg.pastebin.shards, def.pastebin.shards);
+  EXPECT_EQ(cfg.crawler.per_host_delay, def.crawler.per_host_delay);
+  EXPECT_EQ(cfg.crawler.refresh_after, def.crawler.refresh_after);
+  EXPECT_EQ(cfg.crawler.user_agent, def.crawler.user_agent);
+  EXPECT_EQ(cfg.search.cache_ttl, def.search.cache_ttl);
+  EXPECT_EQ(cfg.search.registry_capacity, def.search.registry_capacity);
   EXPECT_EQ(cfg.pastebin.max_paste_bytes, def.pastebin.max_paste_bytes);
   EXPECT_EQ(cfg.runtime.max_restarts, def.runtime.max_restarts);
   EXPECT_EQ(cfg.runtime.restart_period, def.runtime.restart_period);
@@ -81,6 +86,33 @@ TEST(config, social_settings_are_read_and_checked) {
   EXPECT_NE(parse_error("[social]\nimport_batch_edges = 2000000\n")
                 .find("social.import_batch_edges"),
             std::string::npos);
+}
+
+TEST(config, crawler_and_search_settings_are_read_and_checked) {
+  auto res = parse_config("[crawler]\nshards = 4\nper_host_delay_ms = 0\n"
+                          "refresh_after_s = 60\nuser_agent = \"bot/2\"\n"
+                          "public_only = true\n[search]\nshards = 2\n"
+                          "cache_ttl_s = 5\ntimeout_ms = 900\n",
+                          "t.toml");
+  ASSERT_TRUE(res.config) << res.error;
+  const auto& cr = res.config->crawler;
+  EXPECT_EQ(cr.shards, 4u);
+  EXPECT_EQ(cr.per_host_delay.count(), 0);
+  EXPECT_EQ(cr.refresh_after.count(), 60);
+  EXPECT_EQ(cr.user_agent, "bot/2");
+  EXPECT_TRUE(cr.public_only);
+  EXPECT_EQ(cr.per_host_connections, 1u) << "default kept";
+  EXPECT_EQ(res.config->search.shards, 2u);
+  EXPECT_EQ(res.config->search.cache_ttl.count(), 5);
+  EXPECT_EQ(res.config->search.timeout.count(), 900);
+  for (auto [text, key] :
+       {std::pair{"[crawler]\nmax_depth = 65\n", "crawler.max_depth"},
+        {"[crawler]\nshards = 0\n", "crawler.shards"},
+        {"[crawler]\nrefresh_after_s = 0\n", "crawler.refresh_after_s"},
+        {"[crawler]\nper_host_delay_ms = -1\n", "crawler.per_host_delay_ms"},
+        {"[search]\nmax_limit = 5000\n", "search.max_limit"},
+        {"[search]\nbogus = 1\n", "search.bogus"}})
+    EXPECT_NE(parse_error(text).find(key), std::string::npos) << text;
 }
 
 TEST(config, cache_settings_are_read_and_checked) {

@@ -24,12 +24,6 @@ caf::error invalid(std::string why) {
   return make_error(errc::invalid_argument, std::move(why));
 }
 
-/// Takes an `(added, known)` pair once every part has answered.
-struct tally {
-  uint64_t added = 0;
-  uint64_t known = 0;
-};
-
 /// Answers a seed request: records the crawl, queues the seeds in order.
 caf::result<caf::message> on_seed(caf::event_based_actor* self, state_ptr st,
                                   const std::string& id,

@@ -150,14 +150,16 @@ int64_t field(const json& status, const char* name) {
 /// Polls the status until nothing is queued or in flight and something was
 /// crawled (twice in a row, 100 ms apart), at most `timeout`; returns the
 /// last status, or a discarded value on timeout.
-json wait_crawl_done(uint16_t port, std::chrono::milliseconds timeout) {
+json wait_crawl_done(uint16_t port, std::chrono::milliseconds timeout,
+                     bool need_crawled = true) {
   auto deadline = steady::now() + timeout;
   int settled = 0;
   json last;
   while (steady::now() < deadline) {
     last = crawl_status(port);
     bool done = field(last, "queued") == 0 && field(last, "in_flight") == 0 &&
-                field(last, "crawled") > 0;
+                (field(last, "crawled") > 0 ||
+                 (!need_crawled && field(last, "failed") > 0));
     settled = done ? settled + 1 : 0;
     if (settled >= 2)
       return last;
@@ -372,6 +374,19 @@ TEST_F(e2eCrawlerSite, StatusCountsAddUp) {
   EXPECT_GE(field(s, "hosts"), 3) << s.dump();
   EXPECT_LE(field(s, "indexed"), field(s, "crawled")) << s.dump();
   EXPECT_GT(field(s, "indexed"), 800) << s.dump();
+}
+
+/// The node logs its progress every `crawler.progress_every` (500) pages:
+/// the count, the rate, what is queued and the time left at that rate.
+TEST_F(e2eCrawlerSite, LogsProgress) {
+  auto log = node_->log();
+  auto at = log.find(" crawler: ");
+  ASSERT_NE(at, std::string::npos) << tail_lines(log, 40);
+  auto line = log.substr(at, log.find('\n', at) - at);
+  EXPECT_NE(line.find(" pages ("), std::string::npos) << line;
+  EXPECT_NE(line.find(" pages/s), "), std::string::npos) << line;
+  EXPECT_NE(line.find(" queued, about "), std::string::npos) << line;
+  EXPECT_NE(line.find(" s left"), std::string::npos) << line;
 }
 
 TEST_F(e2eCrawlerSite, CopiesOfAPageAreIndexedOnce) {
@@ -722,6 +737,173 @@ TEST(e2eCrawlerRefresh, ReindexingDropsTheCachedAnswersItChanges) {
   EXPECT_EQ(result_links(again), std::vector<std::string>{heron});
   EXPECT_EQ(again.header("X-Cache"), "HIT");
   stop_cleanly(node);
+}
+
+// -- limits, redirects, https
+// ----------------------------------------------------
+
+/// A chain of `n` pages on one site: /p0.html links /p1.html, and so on;
+/// each also links `/elsewhere` on site 1 (when there is one).
+site_spec chain_site(int n) {
+  site_spec s;
+  for (int i = 0; i < n; ++i)
+    s.files["/p" + std::to_string(i) + ".html"] =
+        page("Page " + std::to_string(i),
+             "Link number " + std::to_string(i) + " of a chain of pages.",
+             {"p" + std::to_string(i + 1) + ".html",
+              "http://{SITE1}/elsewhere.html"});
+  return s;
+}
+
+site_spec elsewhere_site() {
+  site_spec s;
+  s.files["/elsewhere.html"] = page("Elsewhere", "Another host.", {});
+  return s;
+}
+
+/// A node for one test, started (check with ASSERT_TRUE(node.running())).
+struct crawl_node {
+  explicit crawl_node(std::string config = crawler_config())
+      : node(std::move(config)) {
+    node.start();
+    ready = node.wait_ready();
+  }
+  ~crawl_node() {
+    if (node.running())
+      stop_cleanly(node);
+  }
+  node_process node;
+  bool ready = false;
+};
+
+std::set<std::string> fetched_paths(const doc_site& site, size_t i) {
+  std::set<std::string> out;
+  for (auto& [path, n] : site.fetches(i))
+    if (path != "/robots.txt")
+      out.insert(path);
+  return out;
+}
+
+/// max_depth stops at that many links from the seed; by default a crawl
+/// stays on its seeds' hosts.
+TEST(e2eCrawlerLimits, MaxDepthAndTheSeedsHostsByDefault) {
+  if (auto why = doc_site::unavailable(); !why.empty())
+    GTEST_SKIP() << why;
+  doc_site site{{chain_site(10), elsewhere_site()}};
+  ASSERT_TRUE(site.error().empty()) << site.error();
+  crawl_node n;
+  ASSERT_TRUE(n.ready);
+  json body{{"urls", {site.url(0, "/p0.html")}}, {"max_depth", 3}};
+  auto r = post_json(n.node.port(), seeds_path, body.dump());
+  ASSERT_EQ(r.status, 202) << r.body;
+  auto done = wait_crawl_done(n.node.port(), 30s);
+  ASSERT_TRUE(done.is_object()) << tail_lines(n.node.log(), 40);
+  EXPECT_EQ(
+      fetched_paths(site, 0),
+      (std::set<std::string>{"/p0.html", "/p1.html", "/p2.html", "/p3.html"}));
+  EXPECT_TRUE(site.fetches(1).empty()) << "another host than the seed's";
+  EXPECT_EQ(field(done, "crawled"), 4) << done.dump();
+}
+
+/// max_pages admits that many pages of a crawl; the rest are counted as
+/// skipped_limit and never fetched. allowed_hosts ["*"] allows any host.
+TEST(e2eCrawlerLimits, MaxPagesAndAnyHost) {
+  if (auto why = doc_site::unavailable(); !why.empty())
+    GTEST_SKIP() << why;
+  doc_site site{{chain_site(10), elsewhere_site()}};
+  ASSERT_TRUE(site.error().empty()) << site.error();
+  crawl_node n;
+  ASSERT_TRUE(n.ready);
+  json body{{"urls", {site.url(0, "/p0.html")}},
+            {"max_pages", 3},
+            {"allowed_hosts", {"*"}}};
+  auto r = post_json(n.node.port(), seeds_path, body.dump());
+  ASSERT_EQ(r.status, 202) << r.body;
+  auto done = wait_crawl_done(n.node.port(), 30s);
+  ASSERT_TRUE(done.is_object()) << tail_lines(n.node.log(), 40);
+  auto pages = fetched_paths(site, 0).size() + fetched_paths(site, 1).size();
+  EXPECT_EQ(pages, 3u);
+  EXPECT_EQ(field(done, "crawled"), 3) << done.dump();
+  EXPECT_GE(field(done, "skipped_limit"), 1) << done.dump();
+  EXPECT_EQ(fetched_paths(site, 1), std::set<std::string>{"/elsewhere.html"})
+      << "p0's second link, to another host, is within the first 3";
+}
+
+/// A redirect on the same host is followed (the page's links resolve
+/// against where it landed); one to another host is queued there as a link.
+TEST(e2eCrawlerRedirects, SameHostFollowedOtherHostQueued) {
+  if (auto why = doc_site::unavailable(); !why.empty())
+    GTEST_SKIP() << why;
+  site_spec a;
+  a.files["/index.html"] =
+      page("Index", "Start.", {"old/moved.html", "away.html"});
+  a.redirects["/old/moved.html"] = "/new/landing.html";
+  a.files["/new/landing.html"] =
+      page("Landing", "The moved page.", {"sibling.html"});
+  a.files["/new/sibling.html"] = page("Sibling", "A sibling page.", {});
+  a.redirects["/away.html"] = "http://{SITE1}/elsewhere.html";
+  doc_site site{{a, elsewhere_site()}};
+  ASSERT_TRUE(site.error().empty()) << site.error();
+  crawl_node n;
+  ASSERT_TRUE(n.ready);
+  auto r =
+      post_seeds(n.node.port(), site, {site.url(0, "/index.html")}, {0, 1}, 5);
+  ASSERT_EQ(r.status, 202) << r.body;
+  auto done = wait_crawl_done(n.node.port(), 30s);
+  ASSERT_TRUE(done.is_object()) << tail_lines(n.node.log(), 40);
+  auto a_fetches = site.fetches(0);
+  EXPECT_EQ(a_fetches["/new/landing.html"], 1);
+  EXPECT_EQ(a_fetches["/new/sibling.html"], 1)
+      << "links of a redirected page resolve against where it landed";
+  EXPECT_EQ(site.fetches(1)["/elsewhere.html"], 1);
+  EXPECT_EQ(field(done["failed_by_reason"], "redirect_elsewhere"), 1)
+      << done.dump();
+  // Indexed under the URL that was queued (which redirects there).
+  auto found = search(n.node.port(), "landing");
+  EXPECT_EQ(result_links(found),
+            std::vector<std::string>{site.url(0, "/old/moved.html")})
+      << found.body;
+}
+
+/// https hosts are crawled with the CA of `[crawler] ca_file`; without it
+/// their certificate is not trusted and the pages fail as tls_failed.
+TEST(e2eCrawlerHttps, CrawlsWithTheConfiguredCa) {
+  if (auto why = doc_site::unavailable(); !why.empty())
+    GTEST_SKIP() << why;
+  site_spec s;
+  s.tls = true;
+  s.files["/index.html"] = page("Secure", "Pangolin over TLS.", {"b.html"});
+  s.files["/b.html"] = page("Second", "Armadillo over TLS.", {});
+  doc_site site{{s}};
+  ASSERT_TRUE(site.error().empty()) << site.error();
+  {
+    // robots.txt is unreachable without the CA: asked 3 times, 50 ms apart.
+    auto config = crawler_config();
+    config.insert(config.find("[search]"), "robots_retry_ms = 50\n");
+    crawl_node untrusting{config};
+    ASSERT_TRUE(untrusting.ready);
+    auto r = post_seeds(untrusting.node.port(), site,
+                        {site.url(0, "/index.html")}, {0}, 5);
+    ASSERT_EQ(r.status, 202) << r.body;
+    auto done = wait_crawl_done(untrusting.node.port(), 30s, false);
+    EXPECT_EQ(field(done, "crawled"), 0) << done.dump();
+    EXPECT_EQ(field(done["failed_by_reason"], "robots_unreachable"), 1)
+        << done.dump();
+    EXPECT_TRUE(site.fetches(0).empty()) << "no TLS handshake completed";
+  }
+  auto config = crawler_config();
+  config.insert(config.find("[search]"),
+                "ca_file = \"" + site.ca_file() + "\"\n");
+  crawl_node n{config};
+  ASSERT_TRUE(n.ready);
+  auto r =
+      post_seeds(n.node.port(), site, {site.url(0, "/index.html")}, {0}, 5);
+  ASSERT_EQ(r.status, 202) << r.body;
+  auto done = wait_crawl_done(n.node.port(), 30s);
+  ASSERT_TRUE(done.is_object()) << tail_lines(n.node.log(), 40);
+  EXPECT_EQ(field(done, "crawled"), 2) << done.dump();
+  EXPECT_EQ(result_links(search(n.node.port(), "armadillo")),
+            std::vector<std::string>{site.url(0, "/b.html")});
 }
 
 // -- the fixture alone

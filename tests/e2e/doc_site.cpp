@@ -1,6 +1,7 @@
 #include "doc_site.hpp"
 
 #include "harness.hpp"
+#include "test_certificates.hpp"
 
 #include <arpa/inet.h>
 #include <cerrno>
@@ -231,9 +232,10 @@ doc_site::doc_site(std::vector<site_spec> sites) : sites_(std::move(sites)) {
         robots += "Disallow: " + prefix + "\n";
       site.files["/robots.txt"] = robots;
     }
-    for (auto& [path, text] : site.files)
-      for (size_t j = 0; j < sites_.size(); ++j)
-        replace_all(text, "{SITE" + std::to_string(j) + "}", authority(j));
+    for (auto* texts : {&site.files, &site.redirects})
+      for (auto& [path, text] : *texts)
+        for (size_t j = 0; j < sites_.size(); ++j)
+          replace_all(text, "{SITE" + std::to_string(j) + "}", authority(j));
   }
   if (auto why = unavailable(); !why.empty()) {
     error_ = why;
@@ -253,14 +255,22 @@ std::string doc_site::authority(size_t i) const {
 }
 
 std::string doc_site::url(size_t i, const std::string& path) const {
-  return "http://" + authority(i) + path;
+  return (sites_.at(i).tls ? "https://" : "http://") + authority(i) + path;
+}
+
+std::string doc_site::ca_file() const {
+  for (const auto& site : sites_)
+    if (site.tls)
+      return prefix_ + "/tls/ca.pem";
+  return {};
 }
 
 std::optional<site_path> doc_site::locate(const std::string& url) const {
-  const std::string scheme = "http://";
-  if (url.compare(0, scheme.size(), scheme) != 0)
+  auto colon = url.find("://");
+  if (colon == std::string::npos)
     return std::nullopt;
-  auto rest = url.substr(scheme.size());
+  auto scheme = lower(url.substr(0, colon));
+  auto rest = url.substr(colon + 3);
   auto slash = rest.find_first_of("/?#");
   auto auth = lower(rest.substr(0, slash));
   std::string path = slash == std::string::npos ? "/" : rest.substr(slash);
@@ -268,7 +278,7 @@ std::optional<site_path> doc_site::locate(const std::string& url) const {
   if (path.empty() || path[0] != '/')
     path = "/" + path;
   for (size_t i = 0; i < sites_.size(); ++i)
-    if (auth == authority(i))
+    if (auth == authority(i) && scheme == (sites_[i].tls ? "https" : "http"))
       return site_path{i, remove_dots(path)};
   return std::nullopt;
 }
@@ -326,10 +336,10 @@ std::vector<site_path> doc_site::links(const site_path& from,
     auto first_special = href.find_first_of("/?#");
     std::optional<site_path> target;
     if (href.compare(0, 2, "//") == 0) {
-      target = locate("http:" + href);
+      target = locate((sites_[from.site].tls ? "https:" : "http:") + href);
     } else if (colon != std::string::npos &&
                (first_special == std::string::npos || colon < first_special)) {
-      target = locate(href); // a scheme: only http URLs on the sites
+      target = locate(href); // a scheme: only URLs on the sites
     } else if (href[0] == '/') {
       target = site_path{from.site, remove_dots(href)};
     } else if (href[0] == '?') {
@@ -410,13 +420,19 @@ std::string doc_site::config() const {
   for (size_t i = 0; i < sites_.size(); ++i) {
     auto dir = prefix_ + "/site" + std::to_string(i);
     c << "  server {\n"
-      << "    listen 127.0.0.1:" << ports_[i] << ";\n"
+      << "    listen 127.0.0.1:" << ports_[i] << (sites_[i].tls ? " ssl" : "")
+      << ";\n"
       << "    access_log " << dir << ".log troupe;\n"
       << "    root " << (sites_[i].doc ? doc_dir() : dir + "/empty") << ";\n";
+    if (sites_[i].tls)
+      c << "    ssl_certificate " << prefix_ << "/tls/server.pem;\n"
+        << "    ssl_certificate_key " << prefix_ << "/tls/server.key;\n";
     size_t n = 0;
     for (auto& [path, text] : sites_[i].files)
       c << "    location = " << path << " { alias " << dir << "/f" << n++
         << extension(path) << "; }\n";
+    for (auto& [path, target] : sites_[i].redirects)
+      c << "    location = " << path << " { return 301 " << target << "; }\n";
     c << "  }\n";
   }
   c << "}\n";
@@ -440,6 +456,13 @@ bool doc_site::set_file(size_t i, const std::string& path,
 
 bool doc_site::start() {
   ::mkdir((prefix_ + "/tmp").c_str(), 0700);
+  if (!ca_file().empty()) {
+    ::mkdir((prefix_ + "/tls").c_str(), 0700);
+    if (auto why = make_certificates(prefix_ + "/tls"); !why.empty()) {
+      error_ = why;
+      return false;
+    }
+  }
   for (size_t i = 0; i < sites_.size(); ++i) {
     auto dir = prefix_ + "/site" + std::to_string(i);
     ::mkdir(dir.c_str(), 0755);

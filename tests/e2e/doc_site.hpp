@@ -29,6 +29,12 @@ struct site_spec {
   /// Path prefixes disallowed for every user agent by a generated
   /// /robots.txt; empty: no /robots.txt (nginx answers 404, "allow all").
   std::vector<std::string> disallow;
+  /// Exact path -> where it redirects (301; `{SITEn}` replaced as in
+  /// `files`).
+  std::map<std::string, std::string> redirects;
+  /// Serve https (a certificate for 127.0.0.1 signed by a CA made for the
+  /// fixture, `doc_site::ca_file()`) instead of http.
+  bool tls = false;
 };
 
 /// One URL split into the site it is on and its path (with query).
@@ -107,7 +113,10 @@ public:
   uint16_t port(size_t i) const { return ports_.at(i); }
   /// Authority of site `i`: "127.0.0.1:<port>".
   std::string authority(size_t i) const;
-  /// "http://127.0.0.1:<port><path>".
+  /// The CA that signed the https sites' certificate (PEM), or "" when no
+  /// site serves https.
+  std::string ca_file() const;
+  /// "http://127.0.0.1:<port><path>" ("https://" for a tls site).
   std::string url(size_t i, const std::string& path) const;
   /// The site and path of an absolute http URL on one of the sites, or
   /// nullopt (another host, another scheme, not a URL).

@@ -28,6 +28,8 @@ constexpr size_t max_take = 64;
 constexpr uint64_t max_in_work = 256;
 /// A peer shard that does not answer within this is given up for now.
 constexpr auto peer_timeout = std::chrono::seconds(30);
+/// A parse that takes longer than this fails the page.
+constexpr auto parse_timeout = std::chrono::seconds(60);
 /// A step that failed is tried again after this.
 constexpr milliseconds retry_delay{500};
 
@@ -92,6 +94,16 @@ void fetch_robots(caf::event_based_actor* self, const state_ptr& st,
           });
 }
 
+void parse_page(caf::event_based_actor* self, const state_ptr& st,
+                const std::string& url, const fetch_result_ptr& raw) {
+  self->request(st->env->workers, parse_timeout, parse_atom::value, url, raw)
+      .then([self, st,
+             url](const fetch_result_ptr& res) { on_page(self, st, url, res); },
+            [self, st, url](caf::error&) {
+              finish_url(self, st, url, url_state::failed, "parse_failed");
+            });
+}
+
 void fetch_page(caf::event_based_actor* self, const state_ptr& st,
                 const std::string& url) {
   self->request(st->env->workers, fetch_timeout(st->env->settings),
@@ -99,10 +111,13 @@ void fetch_page(caf::event_based_actor* self, const state_ptr& st,
       .then(
           [self, st, url](const fetch_result_ptr& res) {
             // The host is done with this fetch: its next page may start
-            // while this one is processed.
+            // while this one is parsed and processed.
             st->fr.release(url, st->env->now());
             pump(self, st);
-            on_page(self, st, url, res);
+            if (res->failure.empty())
+              parse_page(self, st, url, res);
+            else
+              on_page(self, st, url, res);
           },
           [self, st, url](caf::error& err) {
             if (err.category() == runtime::error_category &&
@@ -174,6 +189,7 @@ frontier::settings frontier_settings(const config::crawler_settings& cfg) {
   s.per_host_delay_ms = cfg.per_host_delay.count();
   s.refresh_after_ms = cfg.refresh_after.count() * 1000;
   s.user_agent_token = cfg.robots_token;
+  s.robots_retry_ms = cfg.robots_retry.count();
   return s;
 }
 

@@ -49,6 +49,7 @@ using fetch_atom = caf::atom_constant<caf::atom("cr_fetch")>;
 using pump_atom = caf::atom_constant<caf::atom("cr_pump")>;
 using refresh_atom = caf::atom_constant<caf::atom("cr_refr")>;
 using fetched_atom = caf::atom_constant<caf::atom("cr_fetchd")>;
+using parse_atom = caf::atom_constant<caf::atom("cr_parse")>;
 
 using put_atom = caf::atom_constant<caf::atom("sx_put")>;
 using has_atom = caf::atom_constant<caf::atom("sx_has")>;

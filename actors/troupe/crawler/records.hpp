@@ -63,10 +63,13 @@ struct fetch_result {
   std::string failure;
   /// The HTTP status of the last answer (0: none arrived).
   unsigned status = 0;
-  /// robots.txt: its text (2xx only).
+  /// The body fetched (robots.txt: 2xx only; a page: before parsing).
   std::string body;
   /// A redirect to another host: its target, to queue as a link.
   std::string moved_to;
+  /// Where the body came from (after redirects on the host): the base of
+  /// the page's relative links.
+  std::string final_url;
   /// A page: its title, visible text, links (normalized), simhash, and
   /// whether its meta robots said noindex.
   std::string title;

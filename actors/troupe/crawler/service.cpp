@@ -134,6 +134,7 @@ std::shared_ptr<net::http_client>
 make_client(const config::crawler_settings& c) {
   net::http_client::options opts;
   opts.user_agent = c.user_agent;
+  opts.ca_file = c.ca_file;
   opts.max_idle_per_host = c.per_host_connections;
   opts.max_in_flight = c.worker_queue;
   return std::make_shared<net::http_client>(opts);

@@ -54,14 +54,18 @@ std::string failure_of(const net::http_response& res) {
   return is_html(res) ? std::string{} : std::string{"not_html"};
 }
 
-void parse_page(const net::http_response& res, const std::string& base,
-                fetch_result& out) {
-  auto page = parse_html(res.body, base);
-  out.title = std::move(page.title);
-  out.text = std::move(page.text);
-  out.links = std::move(page.links);
-  out.noindex = page.noindex;
-  out.simhash = simhash(terms_of(out.title + " " + out.text));
+/// A fetched page parsed: title, text, links, simhash.
+fetch_result_ptr parse_page(const std::string& url, const fetch_result& raw) {
+  auto out = std::make_shared<fetch_result>();
+  out->status = raw.status;
+  out->final_url = raw.final_url;
+  auto page = parse_html(raw.body, raw.final_url.empty() ? url : raw.final_url);
+  out->title = std::move(page.title);
+  out->text = std::move(page.text);
+  out->links = std::move(page.links);
+  out->noindex = page.noindex;
+  out->simhash = simhash(terms_of(out->title + " " + out->text));
+  return out;
 }
 
 class worker_state {
@@ -153,8 +157,9 @@ private:
       return;
     }
     out.failure = failure_of(res);
+    out.final_url = f.url;
     if (out.failure.empty())
-      parse_page(res, f.url, out);
+      out.body = res.body;
   }
 
   void moved(const fetch& f, const net::http_response& res, fetch_result& out) {
@@ -184,6 +189,9 @@ caf::behavior worker(caf::event_based_actor* self,
       [st](fetch_atom, const std::string& url, bool robots) {
         return st->start(url, robots);
       },
+      [](parse_atom, const std::string& url, const fetch_result_ptr& raw) {
+        return parse_page(url, *raw);
+      },
       [st](fetched_atom, uint64_t id, const response_ptr& res) {
         st->on_fetched(id, *res);
       },
@@ -203,6 +211,11 @@ caf::behavior front(caf::event_based_actor* self,
                             bool robots) {
         auto& w = workers[(*next)++ % workers.size()];
         return self->delegate(w, atm, url, robots);
+      },
+      [self, workers, next](parse_atom atm, const std::string& url,
+                            const fetch_result_ptr& raw) {
+        auto& w = workers[(*next)++ % workers.size()];
+        return self->delegate(w, atm, url, raw);
       },
   };
 }

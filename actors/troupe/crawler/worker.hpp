@@ -30,12 +30,16 @@ struct worker_env {
 };
 
 /// Spawns the crawl workers of a node behind one front. Protocol:
-/// `(cr_fetch, url, robots)` -> `fetch_result_ptr`. A page fetch follows
-/// redirects on its own host (up to `max_redirects`; a redirect to another
-/// host ends the fetch with `moved_to`), keeps text/html only, parses it
-/// (html.hpp) and computes its simhash; a robots.txt fetch follows up to 5
-/// redirects and keeps the body of a 2xx answer. A worker holding
-/// `worker_queue / workers` fetches refuses more (`errc::overloaded`).
+/// - `(cr_fetch, url, robots)` -> `fetch_result_ptr`: a page fetch follows
+///   redirects on its own host (up to `max_redirects`; a redirect to another
+///   host ends the fetch with `moved_to`) and keeps the body of a text/html
+///   answer; a robots.txt fetch follows up to 5 redirects and keeps the
+///   body of a 2xx answer. A worker holding `worker_queue / workers`
+///   fetches refuses more (`errc::overloaded`).
+/// - `(cr_parse, url, fetched)` -> `fetch_result_ptr`: the page's title,
+///   text, links (html.hpp) and simhash.
+/// Fetching and parsing are separate so that a host's next fetch need not
+/// wait for the parse of its last page.
 caf::actor spawn_workers(caf::actor_system& sys,
                          std::shared_ptr<const worker_env> env);
 

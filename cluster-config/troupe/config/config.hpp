@@ -259,6 +259,11 @@ struct crawler_settings {
   std::string robots_token = "troupe";
   /// Only public addresses may be fetched (no loopback, private, link-local).
   bool public_only = false;
+  /// A CA bundle (PEM) trusted for https hosts besides the system's.
+  std::string ca_file;
+  /// An unreachable robots.txt (no answer, 5xx) is asked again after this;
+  /// after 3 such answers in a row the host's pages fail.
+  std::chrono::milliseconds robots_retry{30000};
 };
 
 /// Settings of search over the crawled pages (index shards, answers cached).

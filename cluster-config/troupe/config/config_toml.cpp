@@ -252,7 +252,9 @@ setter crawler_section(crawler_settings& cr) {
        {"progress_every", integer_field(cr.progress_every, 1)},
        {"user_agent", string_field(cr.user_agent)},
        {"robots_token", string_field(cr.robots_token)},
-       {"public_only", bool_field(cr.public_only)}},
+       {"public_only", bool_field(cr.public_only)},
+       {"ca_file", string_field(cr.ca_file)},
+       {"robots_retry_ms", millis_field(cr.robots_retry, 1)}},
       "crawler");
 }
 

@@ -3,7 +3,9 @@
 # reference server of the read benchmark), redis-server + redis-tools
 # (redis-cli, redis-benchmark: the reference of the cache benchmarks) and
 # python3-igraph (the reference of the social graph benchmark, for Debian's
-# /usr/bin/python3).
+# /usr/bin/python3), wget and the documentation trees the crawler benchmark
+# serves as its site (postgresql-doc-15, python3.11-doc,
+# cppreference-doc-en-html).
 # Debian packages via apt-get, idempotent: prints nothing and changes nothing
 # when everything is already installed.
 # Never leaves a system nginx or redis running (the packages' postinst
@@ -27,6 +29,10 @@ installed redis-tools && command -v redis-benchmark >/dev/null 2>&1 ||
   missing+=(redis-tools)
 installed python3-igraph && /usr/bin/python3 -c 'import igraph' >/dev/null 2>&1 ||
   missing+=(python3-igraph)
+installed wget && command -v wget >/dev/null 2>&1 || missing+=(wget)
+for p in postgresql-doc-15 python3.11-doc cppreference-doc-en-html; do
+  installed "$p" || missing+=("$p")
+done
 
 ((${#missing[@]} == 0)) && exit 0
 
@@ -48,7 +54,7 @@ if [[ " ${missing[*]} " == *" redis-server "* ]]; then
   $SUDO service redis-server stop >/dev/null 2>&1 || true
 fi
 
-for tool in wrk nginx redis-server redis-cli redis-benchmark; do
+for tool in wrk nginx redis-server redis-cli redis-benchmark wget; do
   command -v "$tool" >/dev/null 2>&1 || {
     echo "install-deps: $tool still missing after install" >&2
     exit 1

@@ -7,7 +7,8 @@
 #        DURATION applies to all, default 15s for reads, cache GETs, the
 #        cluster hop and home_timeline reads, 10s for creates and the
 #        Twitter fan-out; PEOPLE, DEGREE, PAIRS, CLUSTER for the social
-#        graph; SALES, CATEGORIES for the sales rank)
+#        graph; SALES, CATEGORIES for the sales rank; HITS, MAX_PAGES,
+#        WORKERS for the crawler)
 # Exits non-zero if a benchmark failed (its section says why).
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -68,6 +69,9 @@ section social-graph social_graph.sh
 # Sales rank (issue): ingest of 10 M sales at durability group over one and
 # two connections, memory per (category, product) pair, popular vs nginx.
 section salesrank salesrank.sh
+# Crawler (issue 16): crawl rate vs four parallel wgets on four documentation
+# hosts, search p50/p99 of cache hits and misses, index size per page.
+section crawler crawler.sh
 load_end=$(load_average)
 
 {
@@ -108,6 +112,8 @@ load_end=$(load_average)
   cat "$tmp/social-graph.md"
   echo
   cat "$tmp/salesrank.md"
+  echo
+  cat "$tmp/crawler.md"
 } >"$results_dir/latest.md.tmp"
 mv "$results_dir/latest.md.tmp" "$results_dir/latest.md"
 cat "$results_dir/latest.md"

@@ -9,6 +9,7 @@
 
 #include "troupe/crawler/crawl_steps.hpp"
 #include "troupe/crawler/messages.hpp"
+#include "troupe/crawler/shard_common.hpp"
 #include "troupe/persistence/codec.hpp"
 #include "troupe/runtime/atoms.hpp"
 #include "troupe/runtime/errors.hpp"
@@ -93,7 +94,7 @@ caf::result<caf::message> on_admit(caf::event_based_actor* self, state_ptr st,
 caf::behavior serving(caf::event_based_actor* self, state_ptr st) {
   auto every = st->env->settings.refresh_check_interval;
   self->delayed_send(self, every, refresh_atom::value);
-  return {
+  return caf::message_handler{
       [self, st](seed_atom, const std::string& id, const std::string& blob,
                  const std::vector<std::string>& urls) {
         return on_seed(self, st, id, blob, urls);
@@ -116,16 +117,8 @@ caf::behavior serving(caf::event_based_actor* self, state_ptr st) {
         refresh_due(self, st);
         self->delayed_send(self, every, refresh_atom::value);
       },
-      [st](runtime::committed_atom, uint64_t seq, bool ok,
-           const std::string& err) {
-        if (!st->journal.on_committed(seq, ok, err))
-          throw std::runtime_error("commit failed: " + err);
-      },
-      [](runtime::flush_atom) { return runtime::flush_atom::value; },
-      [](runtime::crash_atom) -> caf::result<void> {
-        throw std::runtime_error("injected fault");
-      },
-  };
+  }
+      .or_else(journal_handlers(st));
 }
 
 } // namespace
@@ -138,11 +131,7 @@ caf::behavior frontier_shard(caf::event_based_actor* self,
   return {
       [self, st](runtime::loaded_atom, const runtime::shard_image_ptr& image) {
         restore(st, *image);
-        st->journal.restore(image->last_seq);
-        self->set_default_handler(caf::print_and_drop);
-        const auto& ctx = st->journal.context();
-        if (auto region = caf::actor_cast<caf::actor>(ctx.region))
-          self->send(region, runtime::ready_atom::value, ctx.shard);
+        finish_loading(self, st->journal, image->last_seq);
         self->become(serving(self, st));
         recover(self, st);
         pump(self, st);

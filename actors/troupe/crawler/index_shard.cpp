@@ -10,6 +10,7 @@
 #include "troupe/crawler/messages.hpp"
 #include "troupe/crawler/query_registry.hpp"
 #include "troupe/crawler/search_index.hpp"
+#include "troupe/crawler/shard_common.hpp"
 #include "troupe/persistence/codec.hpp"
 #include "troupe/runtime/atoms.hpp"
 #include "troupe/runtime/errors.hpp"
@@ -134,7 +135,7 @@ caf::result<std::string> on_find(index_state& st, const std::string& text,
 }
 
 caf::behavior serving(caf::event_based_actor* self, state_ptr st) {
-  return {
+  return caf::message_handler{
       [self, st](put_atom, const std::string& url, const std::string& blob) {
         return on_put(self, st, url, blob);
       },
@@ -166,16 +167,8 @@ caf::behavior serving(caf::event_based_actor* self, state_ptr st) {
             static_cast<uint64_t>(st->index.size()),
             static_cast<uint64_t>(st->index.memory_bytes()));
       },
-      [st](runtime::committed_atom, uint64_t seq, bool ok,
-           const std::string& err) {
-        if (!st->journal.on_committed(seq, ok, err))
-          throw std::runtime_error("commit failed: " + err);
-      },
-      [](runtime::flush_atom) { return runtime::flush_atom::value; },
-      [](runtime::crash_atom) -> caf::result<void> {
-        throw std::runtime_error("injected fault");
-      },
-  };
+  }
+      .or_else(journal_handlers(st));
 }
 
 void restore(index_state& st, const persistence::shard_image& image) {
@@ -201,11 +194,7 @@ caf::behavior index_shard(caf::event_based_actor* self,
   return {
       [self, st](runtime::loaded_atom, const runtime::shard_image_ptr& image) {
         restore(*st, *image);
-        st->journal.restore(image->last_seq);
-        self->set_default_handler(caf::print_and_drop);
-        const auto& ctx = st->journal.context();
-        if (auto region = caf::actor_cast<caf::actor>(ctx.region))
-          self->send(region, runtime::ready_atom::value, ctx.shard);
+        finish_loading(self, st->journal, image->last_seq);
         self->become(serving(self, st));
       },
   };

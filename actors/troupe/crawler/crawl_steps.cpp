@@ -53,6 +53,13 @@ void publish(shard_state& st) {
   st.published_queued = queued;
 }
 
+/// Drops the finish times older than the rate window.
+void forget_before_window(shard_state& st, int64_t now) {
+  while (!st.finished_at.empty() &&
+         st.finished_at.front() + rate_window_ms < now)
+    st.finished_at.pop_front();
+}
+
 void note_finished(shard_state& st, url_state s, int64_t now) {
   auto& b = *st.env->board;
   ++b.pages;
@@ -63,9 +70,7 @@ void note_finished(shard_state& st, url_state s, int64_t now) {
   else if (s == url_state::failed)
     ++b.failed;
   st.finished_at.push_back(now);
-  while (!st.finished_at.empty() &&
-         st.finished_at.front() + rate_window_ms < now)
-    st.finished_at.pop_front();
+  forget_before_window(st, now);
 }
 
 void schedule(caf::event_based_actor* self, const state_ptr& st, int64_t now) {
@@ -336,21 +341,10 @@ void refresh_due(caf::event_based_actor* self, const state_ptr& st) {
 }
 
 shard_report report(shard_state& st) {
-  auto c = st.fr.counts();
   shard_report r;
-  r.queued = c.queued;
-  r.in_flight = c.in_flight;
-  r.crawled = c.crawled;
-  r.failed = c.failed;
-  r.duplicates = c.duplicates;
-  r.skipped_robots = c.skipped_robots;
-  r.skipped_limit = c.skipped_limit;
-  r.hosts = c.hosts;
-  r.failed_by_reason = std::move(c.failed_by_reason);
+  r.counts = st.fr.counts();
   auto now = st.env->now();
-  while (!st.finished_at.empty() &&
-         st.finished_at.front() + rate_window_ms < now)
-    st.finished_at.pop_front();
+  forget_before_window(st, now);
   r.pages_per_second =
       static_cast<double>(st.finished_at.size()) * 1000.0 / rate_window_ms;
   return r;

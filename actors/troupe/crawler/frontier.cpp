@@ -95,6 +95,20 @@ bool frontier::finish(const std::string& url, url_state st,
   return true;
 }
 
+crawl_counts& crawl_counts::operator+=(const crawl_counts& x) {
+  queued += x.queued;
+  in_flight += x.in_flight;
+  crawled += x.crawled;
+  failed += x.failed;
+  duplicates += x.duplicates;
+  skipped_robots += x.skipped_robots;
+  skipped_limit += x.skipped_limit;
+  hosts += x.hosts;
+  for (const auto& [reason, n] : x.failed_by_reason)
+    failed_by_reason[reason] += n;
+  return *this;
+}
+
 bool frontier::release(const std::string& url, int64_t now) {
   auto it = urls_.find(url);
   if (it == urls_.end() || it->second.recovering ||

@@ -134,6 +134,11 @@ struct crawl_counts {
   uint64_t hosts = 0;
   /// Failed URLs by reason (no zero entries).
   std::map<std::string, uint64_t> failed_by_reason;
+  MSGPACK_DEFINE_MAP(queued, in_flight, crawled, failed, duplicates,
+                     skipped_robots, skipped_limit, hosts, failed_by_reason)
+
+  /// Adds `x`'s counts to these (sums of shards).
+  crawl_counts& operator+=(const crawl_counts& x);
 };
 
 /// Returns the journal key of `url`: "u" + url.

@@ -7,6 +7,8 @@
 
 #include <msgpack.hpp>
 
+#include "troupe/crawler/frontier.hpp"
+
 /// What the crawler's shards journal and send each other as msgpack blobs
 /// (persistence/codec.hpp: fields by name, decoding never throws).
 namespace troupe::crawler {
@@ -37,23 +39,10 @@ struct crawl_record {
 
 /// One frontier shard's figures for `/crawler/api/v1/status`.
 struct shard_report {
-  uint64_t queued = 0;
-  uint64_t in_flight = 0;
-  uint64_t crawled = 0;
-  uint64_t failed = 0;
-  uint64_t duplicates = 0;
-  uint64_t skipped_robots = 0;
-  uint64_t skipped_limit = 0;
-  uint64_t hosts = 0;
-  /// Pages finished over the last `rate_window_ms` on this shard.
+  crawl_counts counts;
+  /// Pages finished per second over the last rate window on this shard.
   double pages_per_second = 0;
-  std::map<std::string, uint64_t> failed_by_reason;
-  MSGPACK_DEFINE_MAP(queued, in_flight, crawled, failed, duplicates,
-                     skipped_robots, skipped_limit, hosts, pages_per_second,
-                     failed_by_reason)
-
-  /// Adds `x`'s figures to this.
-  void add(const shard_report& x);
+  MSGPACK_DEFINE_MAP(counts, pages_per_second)
 };
 
 /// What a crawl worker tells its frontier shard about one fetch.

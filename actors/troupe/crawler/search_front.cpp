@@ -12,6 +12,7 @@
 #include "troupe/json_text.hpp"
 #include "troupe/persistence/codec.hpp"
 #include "troupe/runtime/errors.hpp"
+#include "troupe/utf8.hpp"
 
 namespace troupe::crawler {
 
@@ -26,24 +27,15 @@ using runtime::make_error;
 std::string utf8_or_marks(std::string_view s) {
   std::string out;
   out.reserve(s.size());
-  size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80         ? 1
-               : (c >> 5) == 6  ? 2
-               : (c >> 4) == 14 ? 3
-               : (c >> 3) == 30 ? 4
-                                : 0;
-    bool ok = n > 0 && i + n <= s.size();
-    for (size_t k = 1; ok && k < n; ++k)
-      ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
-    if (!ok) {
+  for (size_t i = 0; i < s.size();) {
+    auto n = utf8_sequence_length(s, i);
+    if (n == 0) {
       out += '?';
       ++i;
-      continue;
+    } else {
+      out.append(s.substr(i, n));
+      i += n;
     }
-    out.append(s.substr(i, n));
-    i += n;
   }
   return out;
 }
@@ -133,14 +125,14 @@ std::string render_status(const shard_report& r, uint64_t docs, uint64_t bytes,
   auto field = [&out](const char* name, uint64_t v) {
     out += "\"" + std::string{name} + "\":" + std::to_string(v) + ",";
   };
-  field("queued", r.queued);
-  field("in_flight", r.in_flight);
-  field("crawled", r.crawled);
-  field("failed", r.failed);
-  field("duplicates", r.duplicates);
-  field("skipped_robots", r.skipped_robots);
-  field("skipped_limit", r.skipped_limit);
-  field("hosts", r.hosts);
+  field("queued", r.counts.queued);
+  field("in_flight", r.counts.in_flight);
+  field("crawled", r.counts.crawled);
+  field("failed", r.counts.failed);
+  field("duplicates", r.counts.duplicates);
+  field("skipped_robots", r.counts.skipped_robots);
+  field("skipped_limit", r.counts.skipped_limit);
+  field("hosts", r.counts.hosts);
   field("indexed", docs);
   field("index_bytes", bytes);
   char rate[32];
@@ -148,7 +140,7 @@ std::string render_status(const shard_report& r, uint64_t docs, uint64_t bytes,
   out += "\"pages_per_second\":" + std::string{rate} + ",";
   out += "\"failed_by_reason\":{";
   bool first = true;
-  for (const auto& [reason, n] : r.failed_by_reason) {
+  for (const auto& [reason, n] : r.counts.failed_by_reason) {
     if (!first)
       out += ',';
     first = false;
@@ -201,8 +193,10 @@ caf::result<caf::message> status(caf::event_based_actor* self,
                shard_report total;
                for (const auto& r : replies) {
                  shard_report part;
-                 if (persistence::decode(r, part))
-                   total.add(part);
+                 if (persistence::decode(r, part)) {
+                   total.counts += part.counts;
+                   total.pages_per_second += part.pages_per_second;
+                 }
                }
                count_documents(self, d, std::move(total), !ok, rp);
              });

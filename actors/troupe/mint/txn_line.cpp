@@ -2,6 +2,7 @@
 
 #include "troupe/mint/money.hpp"
 #include "troupe/timestamp.hpp"
+#include "troupe/utf8.hpp"
 
 namespace troupe::mint {
 
@@ -9,30 +10,6 @@ namespace {
 
 /// Largest timestamp accepted: 9999-12-31T23:59:59Z.
 constexpr int64_t max_time = 253402300799;
-
-/// Returns the length of the well-formed UTF-8 sequence at `s[i]` (Unicode
-/// table 3-7: no overlong forms, no surrogates, nothing above U+10FFFF),
-/// 0 if there is none.
-size_t utf8_length(std::string_view s, size_t i) {
-  auto c = static_cast<unsigned char>(s[i]);
-  if (c < 0x80)
-    return 1;
-  size_t n = c >= 0xC2 && c <= 0xDF   ? 2
-             : c >= 0xE0 && c <= 0xEF ? 3
-             : c >= 0xF0 && c <= 0xF4 ? 4
-                                      : 0;
-  if (n == 0 || i + n > s.size())
-    return 0;
-  auto b1 = static_cast<unsigned char>(s[i + 1]);
-  unsigned char lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80;
-  unsigned char hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
-  if (b1 < lo || b1 > hi)
-    return 0;
-  for (size_t k = 2; k < n; ++k)
-    if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2)
-      return 0;
-  return n;
-}
 
 } // namespace
 
@@ -54,7 +31,7 @@ bool valid_seller(std::string_view text) {
     auto c = static_cast<unsigned char>(text[i]);
     if (c < 0x20 || c == 0x7f)
       return false;
-    auto n = utf8_length(text, i);
+    auto n = utf8_sequence_length(text, i);
     // C1 controls (U+0080..U+009F) are control characters too.
     if (n == 0 || (c == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0))
       return false;

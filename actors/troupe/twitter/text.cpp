@@ -1,5 +1,7 @@
 #include "troupe/twitter/text.hpp"
 
+#include "troupe/utf8.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
@@ -49,36 +51,10 @@ void add_unique(std::vector<std::string>& out, std::string term) {
 std::optional<size_t> utf8_length(std::string_view text) {
   size_t count = 0;
   for (size_t i = 0; i < text.size(); ++count) {
-    auto c = static_cast<unsigned char>(text[i]);
-    size_t len;
-    uint32_t cp;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      len = 2;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      len = 3;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      len = 4;
-      cp = c & 0x07;
-    } else {
+    auto n = utf8_sequence_length(text, i);
+    if (n == 0)
       return std::nullopt;
-    }
-    if (i + len > text.size())
-      return std::nullopt;
-    for (size_t k = 1; k < len; ++k) {
-      auto cc = static_cast<unsigned char>(text[i + k]);
-      if ((cc & 0xC0) != 0x80)
-        return std::nullopt;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    static constexpr uint32_t min_of_len[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < min_of_len[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-      return std::nullopt;
-    i += len;
+    i += n;
   }
   return count;
 }

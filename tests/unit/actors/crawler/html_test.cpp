@@ -5,12 +5,16 @@
 
 #include <gtest/gtest.h>
 
+#include "troupe/utf8.hpp"
+
 #include <fstream>
 #include <sstream>
 
 using namespace troupe::crawler;
 
 namespace {
+
+using troupe::valid_utf8;
 
 using strings = std::vector<std::string>;
 
@@ -34,25 +38,6 @@ std::optional<std::string> read_file(const std::string& path) {
   std::ostringstream out;
   out << in.rdbuf();
   return out.str();
-}
-
-/// True if `s` is valid UTF-8.
-bool valid_utf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    auto c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80         ? 1
-               : (c >> 5) == 6  ? 2
-               : (c >> 4) == 14 ? 3
-               : (c >> 3) == 30 ? 4
-                                : 0;
-    if (n == 0 || i + n > s.size())
-      return false;
-    for (size_t j = 1; j < n; ++j)
-      if ((static_cast<unsigned char>(s[i + j]) & 0xc0) != 0x80)
-        return false;
-    i += n;
-  }
-  return true;
 }
 
 } // namespace

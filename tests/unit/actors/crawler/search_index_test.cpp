@@ -5,11 +5,15 @@
 
 #include <gtest/gtest.h>
 
+#include "troupe/utf8.hpp"
+
 #include "troupe/persistence/codec.hpp"
 
 using namespace troupe::crawler;
 
 namespace {
+
+using troupe::valid_utf8;
 
 /// A document with `url`, `title` and `text`.
 document doc(std::string url, std::string title, std::string text) {
@@ -47,26 +51,6 @@ std::vector<std::string> urls(const std::vector<search_hit>& hits) {
   for (const auto& h : hits)
     out.push_back(h.url);
   return out;
-}
-
-/// Whether `s` is well-formed UTF-8.
-bool valid_utf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80         ? 1
-               : (c >> 5) == 6  ? 2
-               : (c >> 4) == 14 ? 3
-               : (c >> 3) == 30 ? 4
-                                : 0;
-    if (n == 0 || i + n > s.size())
-      return false;
-    for (size_t k = 1; k < n; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80)
-        return false;
-    i += n;
-  }
-  return true;
 }
 
 /// `n` filler words ("w0 w1 ...").

@@ -176,10 +176,8 @@ std::vector<std::string> frontier::recovering() const {
   return {recovering_.begin(), recovering_.end()};
 }
 
-crawl_counts frontier::counts() const {
-  auto result = counts_;
-  result.hosts = hosts_.size();
-  return result;
+const crawl_counts& frontier::counts() const {
+  return counts_;
 }
 
 uint32_t frontier::host_of(const std::string& url) {
@@ -192,6 +190,7 @@ uint32_t frontier::host_of(const std::string& url) {
     return it->second;
   auto id = static_cast<uint32_t>(hosts_.size());
   hosts_.emplace_back();
+  counts_.hosts = hosts_.size();
   hosts_.back().name = name;
   hosts_.back().scheme = parsed->scheme;
   host_ids_.emplace(std::move(name), id);

@@ -278,8 +278,9 @@ public:
   /// loading, those a crash interrupted (later also those `release`d).
   std::vector<std::string> recovering() const;
 
-  /// Returns the counters (kept incrementally: O(reasons)).
-  crawl_counts counts() const;
+  /// Returns the counters (kept incrementally; valid until the next
+  /// non-const call).
+  const crawl_counts& counts() const;
 
   /// Returns the number of known URLs.
   size_t size() const { return urls_.size(); }

@@ -212,6 +212,23 @@ last_fetches() {
 # cores TICKS0 TICKS1 SECONDS: average cores busy
 cores() { awk -v a="$1" -v b="$2" -v s="$3" -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", (b - a) / hz / s }'; }
 
+# phase_figures NAME T0: sets NAME_pages, NAME_distinct, NAME_requests,
+# NAME_statuses, NAME_hosts, NAME_rate, NAME_last and NAME_conns from the
+# phase's access log $BENCH_WORK/NAME.log (NAME_secs must be set)
+phase_figures() {
+  local name=$1 t0=$2 log=$BENCH_WORK/$1.log secs_var=$1_secs
+  local pages
+  pages=$(html_pages "$log")
+  printf -v "${name}_pages" '%s' "$pages"
+  printf -v "${name}_distinct" '%s' "$(distinct_html "$log")"
+  printf -v "${name}_requests" '%s' "$(wc -l <"$log")"
+  printf -v "${name}_statuses" '%s' "$(status_summary "$log")"
+  printf -v "${name}_hosts" '%s' "$(per_host "$log")"
+  printf -v "${name}_rate" '%s' "$(rate "$pages" "${!secs_var}")"
+  printf -v "${name}_last" '%s' "$(last_fetches "$log" "$t0")"
+  printf -v "${name}_conns" '%s' "$(connections "$log")"
+}
+
 # --- phase 1: wget ---------------------------------------------------------------------
 WGET_DIR=$BENCH_WORK/wget
 mkdir -p "$WGET_DIR"
@@ -255,14 +272,7 @@ wget_machine=$(cores "$m0" "$m1" "$(seconds_between "$t0" "$t1")")
 ((wget_rc == 0)) || die "a wget failed (exit $wget_rc): $(cat "$WGET_DIR"/*.log | head -c 500)"
 wget_secs=$(seconds_between "$t0" "$t1")
 phase_log "$mark" "$(log_lines)" "$BENCH_WORK/wget.log"
-wget_pages=$(html_pages "$BENCH_WORK/wget.log")
-wget_distinct=$(distinct_html "$BENCH_WORK/wget.log")
-wget_requests=$(wc -l <"$BENCH_WORK/wget.log")
-wget_statuses=$(status_summary "$BENCH_WORK/wget.log")
-wget_hosts=$(per_host "$BENCH_WORK/wget.log")
-wget_rate=$(rate "$wget_pages" "$wget_secs")
-wget_last=$(last_fetches "$BENCH_WORK/wget.log" "$t0")
-wget_conns=$(connections "$BENCH_WORK/wget.log")
+phase_figures wget "$t0"
 rm -rf "$WGET_DIR"
 log "wget: $wget_pages HTML pages ($wget_requests requests: $wget_statuses) in $wget_secs s: $wget_rate pages/s; last fetch per host $wget_last; connections $wget_conns; wget $wget_cpu cores, nginx $wget_nginx_cpu, machine $wget_machine"
 
@@ -328,14 +338,7 @@ troupe_machine=$(cores "$m0" "$m1" "$(seconds_between "$t0" "$t_end")")
 t1=$idle_since
 troupe_secs=$(seconds_between "$t0" "$t1")
 phase_log "$mark" "$(log_lines)" "$BENCH_WORK/troupe.log"
-troupe_pages=$(html_pages "$BENCH_WORK/troupe.log")
-troupe_distinct=$(distinct_html "$BENCH_WORK/troupe.log")
-troupe_requests=$(wc -l <"$BENCH_WORK/troupe.log")
-troupe_statuses=$(status_summary "$BENCH_WORK/troupe.log")
-troupe_hosts=$(per_host "$BENCH_WORK/troupe.log")
-troupe_rate=$(rate "$troupe_pages" "$troupe_secs")
-troupe_last=$(last_fetches "$BENCH_WORK/troupe.log" "$t0")
-troupe_conns=$(connections "$BENCH_WORK/troupe.log")
+phase_figures troupe "$t0"
 # the last fetch per the access log (the polls add up to 0.4 s)
 last_fetch=$(tail -n1 "$BENCH_WORK/troupe.log" | awk '{ print $1 }')
 troupe_span=$(seconds_between "$t0" "${last_fetch:-$t1}")

@@ -344,6 +344,9 @@ TEST_F(e2eCrawlerSite, NeverFetchesWhatRobotsDisallow) {
 }
 
 TEST_F(e2eCrawlerSite, StatusCountsAddUp) {
+  // Taken as the crawl ended: pages finished within the rate window.
+  ASSERT_TRUE(final_["pages_per_second"].is_number()) << final_.dump();
+  EXPECT_GT(final_["pages_per_second"].get<double>(), 0) << final_.dump();
   auto plan = expected();
   auto fetched = page_fetches(*site_);
   auto s = crawl_status(port());
@@ -842,6 +845,10 @@ TEST(e2eCrawlerRedirects, SameHostFollowedOtherHostQueued) {
       page("Landing", "The moved page.", {"sibling.html"});
   a.files["/new/sibling.html"] = page("Sibling", "A sibling page.", {});
   a.redirects["/away.html"] = "http://{SITE1}/elsewhere.html";
+  a.files["/index.html"] =
+      page("Index", "Start.", {"old/moved.html", "away.html", "loop1.html"});
+  a.redirects["/loop1.html"] = "/loop2.html";
+  a.redirects["/loop2.html"] = "/loop1.html";
   doc_site site{{a, elsewhere_site()}};
   ASSERT_TRUE(site.error().empty()) << site.error();
   crawl_node n;
@@ -858,11 +865,40 @@ TEST(e2eCrawlerRedirects, SameHostFollowedOtherHostQueued) {
   EXPECT_EQ(site.fetches(1)["/elsewhere.html"], 1);
   EXPECT_EQ(field(done["failed_by_reason"], "redirect_elsewhere"), 1)
       << done.dump();
+  // A loop is given up after crawler.max_redirects (5) hops: 6 requests.
+  EXPECT_EQ(field(done["failed_by_reason"], "too_many_redirects"), 1)
+      << done.dump();
+  EXPECT_EQ(a_fetches["/loop1.html"] + a_fetches["/loop2.html"], 6);
   // Indexed under the URL that was queued (which redirects there).
   auto found = search(n.node.port(), "landing");
   EXPECT_EQ(result_links(found),
             std::vector<std::string>{site.url(0, "/old/moved.html")})
       << found.body;
+}
+
+/// A page over `crawler.max_page_bytes` fails as too_large and is not
+/// indexed; a host's fetches are `per_host_delay_ms` apart (robots.txt
+/// and four pages: at least four gaps).
+TEST(e2eCrawlerLimits, PageSizeLimitAndPerHostDelay) {
+  if (auto why = doc_site::unavailable(); !why.empty())
+    GTEST_SKIP() << why;
+  auto s = chain_site(3);
+  s.files["/p3.html"] = page("Big", "Zebu " + std::string(8000, 'x'), {});
+  doc_site site{{s}};
+  ASSERT_TRUE(site.error().empty()) << site.error();
+  auto config = crawler_config(200);
+  config.insert(config.find("[search]"), "max_page_bytes = 4096\n");
+  crawl_node n{config};
+  ASSERT_TRUE(n.ready);
+  auto start = steady::now();
+  auto r = post_seeds(n.node.port(), site, {site.url(0, "/p0.html")}, {0}, 5);
+  ASSERT_EQ(r.status, 202) << r.body;
+  auto done = wait_crawl_done(n.node.port(), 30s);
+  ASSERT_TRUE(done.is_object()) << tail_lines(n.node.log(), 40);
+  EXPECT_GE(steady::now() - start, 800ms);
+  EXPECT_EQ(field(done, "crawled"), 3) << done.dump();
+  EXPECT_EQ(field(done["failed_by_reason"], "too_large"), 1) << done.dump();
+  EXPECT_TRUE(result_links(search(n.node.port(), "zebu")).empty());
 }
 
 /// https hosts are crawled with the CA of `[crawler] ca_file`; without it

@@ -99,28 +99,65 @@ void fetch_robots(caf::event_based_actor* self, const state_ptr& st,
           });
 }
 
+/// Sets the parse of `url` on `host` and lets the host's parsed pages go
+/// on, in fetch order, up to the first still being parsed. A failed parse
+/// (null `page`) fails its page.
+void parsed(caf::event_based_actor* self, const state_ptr& st,
+            const std::string& host, const std::string& url,
+            fetch_result_ptr page) {
+  for (auto& p : st->parse_order[host]) {
+    if (p.url == url && !p.done) {
+      p.done = true;
+      p.page = std::move(page);
+      break;
+    }
+  }
+  // Looked up again each round: the steps below may touch parse_order.
+  for (;;) {
+    auto it = st->parse_order.find(host);
+    if (it == st->parse_order.end())
+      return;
+    if (it->second.empty()) {
+      st->parse_order.erase(it);
+      return;
+    }
+    if (!it->second.front().done)
+      return;
+    auto next = std::move(it->second.front());
+    it->second.pop_front();
+    if (next.page)
+      on_page(self, st, next.url, std::move(next.page));
+    else
+      finish_url(self, st, next.url, url_state::failed, "parse_failed");
+  }
+}
+
 void parse_page(caf::event_based_actor* self, const state_ptr& st,
-                const std::string& url, const fetch_result_ptr& raw) {
+                const std::string& host, const std::string& url,
+                const fetch_result_ptr& raw) {
+  st->parse_order[host].push_back({url, false, nullptr});
   self->request(st->env->workers, parse_timeout, parse_atom::value, url, raw)
-      .then([self, st,
-             url](const fetch_result_ptr& res) { on_page(self, st, url, res); },
-            [self, st, url](caf::error&) {
-              finish_url(self, st, url, url_state::failed, "parse_failed");
-            });
+      .then(
+          [self, st, host, url](fetch_result_ptr& res) {
+            parsed(self, st, host, url, std::move(res));
+          },
+          [self, st, host, url](caf::error&) {
+            parsed(self, st, host, url, nullptr);
+          });
 }
 
 void fetch_page(caf::event_based_actor* self, const state_ptr& st,
-                const std::string& url) {
+                const std::string& host, const std::string& url) {
   self->request(st->env->workers, fetch_timeout(st->env->settings),
                 fetch_atom::value, url, false)
       .then(
-          [self, st, url](const fetch_result_ptr& res) {
+          [self, st, host, url](const fetch_result_ptr& res) {
             // The host is done with this fetch: its next page may start
             // while this one is parsed and processed.
             st->fr.release(url, st->env->now());
             pump(self, st);
             if (res->failure.empty())
-              parse_page(self, st, url, res);
+              parse_page(self, st, host, url, res);
             else
               on_page(self, st, url, res);
           },
@@ -325,7 +362,7 @@ void pump(caf::event_based_actor* self, const state_ptr& st) {
       fetch_robots(self, st, t);
     } else {
       journaled.push_back(t.url);
-      fetch_page(self, st, t.url);
+      fetch_page(self, st, t.host, t.url);
     }
   }
   journal_urls(self, st, journaled);

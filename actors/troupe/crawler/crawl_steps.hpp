@@ -37,6 +37,19 @@ struct shard_state {
   std::unordered_map<std::string, crawl_record> crawls;
   /// When pages finished over the last rate window (for pages/s).
   std::deque<int64_t> finished_at;
+  /// A page waiting for its parse, or parsed and waiting for the pages of
+  /// its host fetched before it.
+  struct parsing {
+    std::string url;
+    /// Whether the parse answered; `page` is null if it failed.
+    bool done = false;
+    std::shared_ptr<const fetch_result> page;
+  };
+  /// Per host, the pages being parsed in the order they were fetched: they
+  /// go on (to the near-duplicate lookup) in that order, so of two copies
+  /// on a host the first fetched is the one kept, while the parses
+  /// themselves run on any worker.
+  std::unordered_map<std::string, std::deque<parsing>> parse_order;
   /// When the pending pump timer fires (0: none).
   int64_t wake_at = 0;
   /// `queued` as last added to the board.

@@ -213,14 +213,9 @@ caf::behavior front(caf::event_based_actor* self,
         auto& w = workers[(*next)++ % workers.size()];
         return self->delegate(w, atm, url, robots);
       },
-      [self, workers](parse_atom atm, const std::string& url,
-                      const fetch_result_ptr& raw) {
-        // One worker per host: a host's pages are parsed, and answered, in
-        // the order they were fetched, so the first fetched of two copies
-        // is the first looked up as a near-duplicate.
-        auto u = net::url::parse(url);
-        auto host = u ? u->authority() : url;
-        auto& w = workers[std::hash<std::string>{}(host) % workers.size()];
+      [self, workers, next](parse_atom atm, const std::string& url,
+                            const fetch_result_ptr& raw) {
+        auto& w = workers[(*next)++ % workers.size()];
         return self->delegate(w, atm, url, raw);
       },
   };

@@ -37,8 +37,7 @@ struct worker_env {
 ///   body of a 2xx answer. A worker holding `worker_queue / workers`
 ///   fetches refuses more (`errc::overloaded`).
 /// - `(cr_parse, url, fetched)` -> `fetch_result_ptr`: the page's title,
-///   text, links (html.hpp) and simhash. All pages of one host go to the
-///   same worker, so they are answered in the order they were asked.
+///   text, links (html.hpp) and simhash.
 /// Fetching and parsing are separate so that a host's next fetch need not
 /// wait for the parse of its last page.
 caf::actor spawn_workers(caf::actor_system& sys,

@@ -12,6 +12,7 @@
 #include "troupe/pastebin/shortlink.hpp"
 #include "troupe/runtime/atoms.hpp"
 #include "troupe/runtime/errors.hpp"
+#include "troupe/runtime/metrics.hpp"
 #include "troupe/runtime/shard_journal.hpp"
 
 namespace troupe::pastebin {
@@ -24,11 +25,28 @@ using runtime::make_error;
 /// Expired pastes deleted per sweep tick: bounds the work of one tick.
 constexpr size_t sweep_batch = 10000;
 
+/// Keeps `troupe_pastebin_pastes` (the pastes of this node's shards) in
+/// step with one shard: adds the change since the last update.
+struct paste_count {
+  runtime::metric_gauge* gauge = nullptr;
+  double counted = 0;
+
+  void update(size_t n) {
+    if (gauge == nullptr)
+      return;
+    gauge->add(static_cast<double>(n) - counted);
+    counted = static_cast<double>(n);
+  }
+};
+
 struct shard_state {
   shard_state(runtime::shard_context ctx, clock_fn f)
       : journal(std::move(ctx)), now(std::move(f)) {
-    // nop
+    if (auto* m = journal.context().metrics)
+      count.gauge = &m->gauge("troupe_pastebin_pastes",
+                              "Pastes held by this node's shards");
   }
+  paste_count count;
   paste_shard_state logic;
   runtime::shard_journal journal;
   clock_fn now;
@@ -128,6 +146,7 @@ caf::behavior serving(caf::event_based_actor* self, state_ptr st) {
         return rp;
       },
       [self, st, stats_every](stats_tick_atom) {
+        st->count.update(st->logic.size());
         flush_visits(self, st, caf::response_promise{});
         self->delayed_send(self, stats_every, stats_tick_atom::value);
       },
@@ -146,6 +165,8 @@ caf::behavior serving(caf::event_based_actor* self, state_ptr st) {
 caf::behavior shard_actor(caf::event_based_actor* self,
                           runtime::shard_context ctx, clock_fn now) {
   auto st = std::make_shared<shard_state>(ctx, std::move(now));
+  // A stopped or crashed shard's pastes leave the node's count.
+  self->attach_functor([st] { st->count.update(0); });
   // Requests wait in the mailbox until the durable state is loaded.
   self->set_default_handler(caf::skip);
   runtime::load_shard_async(self, ctx);
@@ -153,6 +174,7 @@ caf::behavior shard_actor(caf::event_based_actor* self,
       [self, st](runtime::loaded_atom, const runtime::shard_image_ptr& image) {
         st->logic.restore(*image);
         st->journal.restore(image->last_seq);
+        st->count.update(st->logic.size());
         self->set_default_handler(caf::print_and_drop);
         const auto& ctx = st->journal.context();
         if (auto region = caf::actor_cast<caf::actor>(ctx.region))

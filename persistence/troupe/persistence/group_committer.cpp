@@ -277,7 +277,10 @@ void group_committer::commit_writes(std::deque<item>& batch, size_t first,
     lmdb_txn txn{env_, lmdb_txn::mode::write};
     for (auto i = first; i < last; ++i)
       batch[i].st->append(txn, batch[i].shard, batch[i].entry);
+    auto start = clock::now();
     txn.commit();
+    if (level_ == config::durability::sync)
+      add_sync_time(clock::now() - start);
   } catch (const std::exception& e) {
     error = e.what();
     if (error.empty())
@@ -333,13 +336,20 @@ void group_committer::compact_due() {
 
 void group_committer::sync_now() {
   run_guarded("sync", [this] {
+    auto start = clock::now();
     env_.sync();
+    add_sync_time(clock::now() - start);
     ++fsyncs_;
     dirty_ = false;
   });
   // A failed sync stays dirty and is retried after the interval, not in a
   // tight loop.
   last_sync_ = clock::now();
+}
+
+void group_committer::add_sync_time(clock::duration d) {
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
+  sync_nanos_.fetch_add(static_cast<uint64_t>(ns), std::memory_order_relaxed);
 }
 
 void group_committer::run_guarded(const char* what,

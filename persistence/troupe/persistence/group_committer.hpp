@@ -92,6 +92,12 @@ public:
   /// Syncs to disk: synced commits with `sync`, `env.sync()` calls else.
   uint64_t fsyncs() const noexcept { return fsyncs_.load(); }
 
+  /// Seconds spent in syncs to disk (synced commits, `env.sync()` calls).
+  double sync_seconds() const noexcept {
+    return static_cast<double>(sync_nanos_.load(std::memory_order_relaxed)) *
+           1e-9;
+  }
+
   /// Compactions run.
   uint64_t compactions() const noexcept { return compactions_.load(); }
 
@@ -125,6 +131,7 @@ private:
   void commit_writes(std::deque<item>& batch, size_t first, size_t last);
   void compact_due();
   void sync_now();
+  void add_sync_time(clock::duration d);
   void run_guarded(const char* what, const std::function<void()>& fn);
 
   // Immutable after construction.
@@ -156,6 +163,7 @@ private:
   std::atomic<uint64_t> entries_{0};
   std::atomic<uint64_t> failed_commits_{0};
   std::atomic<uint64_t> fsyncs_{0};
+  std::atomic<uint64_t> sync_nanos_{0};
   std::atomic<uint64_t> compactions_{0};
   std::atomic<size_t> queue_depth_{0};
   std::atomic<size_t> last_batch_{0};

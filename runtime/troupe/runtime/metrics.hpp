@@ -91,7 +91,7 @@ private:
   std::atomic<uint64_t> count_{0};
 };
 
-/// Default latency buckets in seconds (0.5 ms .. 10 s).
+/// Default latency buckets in seconds (0.1 ms .. 10 s).
 std::vector<double> default_latency_buckets();
 
 /// Thread-safe registry of metric families.
@@ -130,7 +130,23 @@ public:
   /// Runs the collectors and renders all families, sorted by name.
   std::string render_prometheus();
 
+  /// One series as `visit` shows it.
+  struct series_view {
+    const std::string& name;
+    const metric_labels& labels;
+    /// A counter's or gauge's value (0 for histograms).
+    double value;
+    /// The histogram, or nullptr for counters and gauges.
+    const metric_histogram* histogram;
+  };
+
+  /// Runs the collectors, then calls `f` for every series, families sorted
+  /// by name. `f` runs under the registry's lock: it must not register.
+  void visit(const std::function<void(const series_view&)>& f);
+
 private:
+  void run_collectors();
+
   struct family;
   family& get_family(const std::string& name, const std::string& help,
                      int type);

@@ -46,7 +46,7 @@ struct region_status {
   enum shard_state : uint8_t { loading = 0, up = 1, failed = 2, remote = 3 };
 
   explicit region_status(std::string name, size_t n)
-      : service(std::move(name)), shards(n), states(n) {
+      : service(std::move(name)), shards(n), states(n), stashed(n) {
     for (auto& s : states)
       s = loading;
   }
@@ -54,6 +54,9 @@ struct region_status {
   std::string service;
   size_t shards;
   std::vector<std::atomic<uint8_t>> states;
+  /// Messages held for each shard while it moves (the dashboard's
+  /// "stashing").
+  std::vector<std::atomic<uint32_t>> stashed;
   std::atomic<uint64_t> restarts{0};
   /// The cluster's membership (unset on a single node).
   membership_status_ptr members;

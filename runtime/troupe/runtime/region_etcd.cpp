@@ -463,6 +463,7 @@ std::string etcd_target(const region_state& st, uint16_t idx) {
 void fail_stash(region_actor* self, uint16_t idx, const caf::error& why) {
   auto stash = std::move(self->state.stash[idx]);
   self->state.stash[idx].clear();
+  note_stashed(self->state, idx);
   for (auto& x : stash)
     x.rp.deliver(why);
 }

@@ -72,6 +72,7 @@ void stash(region_state& st, uint16_t idx, caf::message msg,
         make_error(errc::overloaded, "shard is moving and its queue is full"));
   else
     st.stash[idx].push_back(stashed_message{std::move(rp), std::move(msg)});
+  note_stashed(st, idx);
 }
 
 /// Returns the node this one believes serves shard `idx` (not itself).
@@ -175,6 +176,7 @@ caf::result<caf::message> forward_routed(region_actor* self, uint16_t idx,
 void release_stash(region_actor* self, uint16_t idx) {
   auto stash = std::move(self->state.stash[idx]);
   self->state.stash[idx].clear();
+  note_stashed(self->state, idx);
   for (auto& x : stash)
     route(self, idx, std::move(x.msg), std::move(x.rp), true, true);
 }

@@ -185,6 +185,13 @@ caf::result<caf::message> forward(region_actor* self, uint16_t idx,
 caf::result<caf::message> forward_routed(region_actor* self, uint16_t idx,
                                          caf::message msg);
 
+/// Publishes how many messages are stashed for shard `idx` (dashboard).
+inline void note_stashed(region_state& st, uint16_t idx) {
+  if (st.status && idx < st.status->stashed.size())
+    st.status->stashed[idx].store(static_cast<uint32_t>(st.stash[idx].size()),
+                                  std::memory_order_relaxed);
+}
+
 /// Sends the messages stashed for shard `idx` where they belong now.
 void release_stash(region_actor* self, uint16_t idx);
 

@@ -59,6 +59,8 @@ entity_slot& activate(host_actor* self, const std::string& key) {
   auto& slot = st.active[key];
   slot.handle = std::move(child);
   slot.passivating = false;
+  if (st.spec.active_gauge != nullptr)
+    st.spec.active_gauge->set(static_cast<double>(st.active.size()));
   return slot;
 }
 
@@ -76,6 +78,8 @@ void on_entity_exit(host_actor* self, const std::string& key,
     return;
   auto held = std::move(i->second.held);
   st.active.erase(i);
+  if (st.spec.active_gauge != nullptr)
+    st.spec.active_gauge->set(static_cast<double>(st.active.size()));
   bool crashed = why && why != caf::exit_reason::normal;
   if (crashed) {
     auto& in =

@@ -11,6 +11,8 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/message.hpp>
 
+#include "troupe/runtime/metrics.hpp"
+
 namespace troupe::runtime {
 
 /// A kind of virtual actor (Orleans calls them grains): one actor per key,
@@ -31,6 +33,9 @@ struct virtual_spec {
   /// or zero: the node's `runtime.max_restarts` / `restart_period_ms`.
   int max_restarts = -1;
   std::chrono::milliseconds restart_period{0};
+  /// Set to the number of active entities (the node registers
+  /// `troupe_virtual_actors_active{kind}`); may be null.
+  metric_gauge* active_gauge = nullptr;
 };
 
 /// Spawns the host of one kind of virtual actor. Send it the entity messages

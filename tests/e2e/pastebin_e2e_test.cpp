@@ -124,9 +124,15 @@ TEST_F(e2ePastebin, DashboardPageAndShardStates) {
   EXPECT_NE(page.header("content-type").find("text/html"), std::string::npos);
   EXPECT_NE(page.body.find("<title>troupe dashboard</title>"),
             std::string::npos);
-  // The page reads these two endpoints; both must serve what it parses.
-  EXPECT_NE(page.body.find("fetch('/api/v1/cluster')"), std::string::npos);
-  EXPECT_NE(page.body.find("fetch('/metrics')"), std::string::npos);
+  // The page is three embedded files; its script reads /api/v1/stats.
+  EXPECT_NE(page.body.find("dashboard.js"), std::string::npos);
+  auto js = c.request("GET", "/dashboard.js");
+  ASSERT_EQ(js.status, 200);
+  EXPECT_NE(js.header("content-type").find("javascript"), std::string::npos);
+  EXPECT_NE(js.body.find("api/v1/stats"), std::string::npos);
+  auto css = c.request("GET", "/dashboard.css");
+  ASSERT_EQ(css.status, 200);
+  EXPECT_NE(css.header("content-type").find("text/css"), std::string::npos);
   auto cl = c.request("GET", "/api/v1/cluster").body_json();
   for (const auto& shard : cl["shards"]["pastebin"])
     EXPECT_EQ(shard["state"], "up");

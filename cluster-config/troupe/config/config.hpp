@@ -69,6 +69,10 @@ struct runtime_settings {
   int max_restarts = 3;
   std::chrono::milliseconds restart_period{10000};
   std::chrono::milliseconds passivate_after{60000};
+  /// The dashboard's history: one sample this often (0: no sampling), as
+  /// many as fit into `stats_history_s` seconds.
+  std::chrono::milliseconds stats_interval{1000};
+  int64_t stats_history_s = 900;
   bool fault_injection = false;
   std::string admin_token;
 };

@@ -307,6 +307,8 @@ table_spec root_spec(node_config& cfg) {
                 {"max_restarts", integer_field(r.max_restarts, 0)},
                 {"restart_period_ms", millis_field(r.restart_period, 1)},
                 {"passivate_after_ms", millis_field(r.passivate_after, 1)},
+                {"stats_interval_ms", millis_field(r.stats_interval, 0)},
+                {"stats_history_s", integer_field(r.stats_history_s, 1)},
                 {"fault_injection", bool_field(r.fault_injection)},
                 {"admin_token", string_field(r.admin_token)}},
                "runtime")},

@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -19,6 +20,7 @@
 #include "troupe/persistence/store.hpp"
 #include "troupe/runtime/atoms.hpp"
 #include "troupe/runtime/etcd_agent.hpp"
+#include "troupe/runtime/stats_actors.hpp"
 
 namespace troupe::runtime {
 
@@ -98,11 +100,25 @@ std::string node::start() {
                    "\"etcd\" (docs/design.md, \"Partition safety\")");
   }
   register_collectors();
+  start_stats();
   log::info("node", "node ", cfg_.self, " of cluster ", cfg_.cluster,
             " started: data in ", self.data_dir, ", durability ",
             config::to_string(cfg_.persistence.level), ", ",
             cfg_.runtime.scheduler_threads, " scheduler threads");
   return {};
+}
+
+void node::start_stats() {
+  const auto& rt = cfg_.runtime;
+  size_t capacity = 0;
+  if (rt.stats_interval.count() > 0)
+    capacity = static_cast<size_t>(std::max<int64_t>(
+        1, rt.stats_history_s * 1000 / rt.stats_interval.count()));
+  stats_ = std::make_shared<stats_history>(cfg_.self, capacity);
+  if (capacity > 0)
+    manage(spawn_stats_sampler(*system_, this, stats_, rt.stats_interval));
+  stats_front_ = spawn_stats_front(*system_, this, stats_);
+  manage(stats_front_);
 }
 
 std::string node::lock_data_dir(const std::string& dir) {
@@ -149,6 +165,7 @@ caf::actor node::start_region(region_spec spec) {
   if (agent_)
     caf::anon_send(agent_, subscribe_atom::value, name, handle);
   regions_[name] = handle;
+  std::lock_guard<std::mutex> guard{statuses_mtx_};
   statuses_.push_back(std::move(status));
   return handle;
 }
@@ -161,6 +178,10 @@ caf::actor node::start_virtual(virtual_spec spec) {
     spec.max_restarts = rt.max_restarts;
   if (spec.restart_period.count() <= 0)
     spec.restart_period = rt.restart_period;
+  if (spec.active_gauge == nullptr)
+    spec.active_gauge = &metrics_.gauge("troupe_virtual_actors_active",
+                                        "Virtual actors activated, by kind",
+                                        {{"kind", spec.kind}});
   auto handle = spawn_virtual_host(*system_, std::move(spec));
   hosts_.push_back(handle);
   return handle;
@@ -181,6 +202,7 @@ bool node::ready() const {
 }
 
 std::vector<region_status_ptr> node::regions() const {
+  std::lock_guard<std::mutex> guard{statuses_mtx_};
   return statuses_;
 }
 
@@ -198,6 +220,8 @@ void node::register_collectors() {
         .set(static_cast<double>(committer->entries_committed()));
     reg.gauge("troupe_fsyncs", "Syncs to disk")
         .set(static_cast<double>(committer->fsyncs()));
+    reg.gauge("troupe_fsync_seconds", "Seconds spent in syncs to disk")
+        .set(committer->sync_seconds());
     reg.gauge("troupe_actors_alive", "Actors running in this node")
         .set(static_cast<double>(sys->registry().running()));
     if (members_) {
@@ -211,7 +235,7 @@ void node::register_collectors() {
                 "(static: it sees a majority of the nodes)")
           .set(members_->quorum() ? 1 : 0);
     }
-    for (const auto& st : statuses_) {
+    for (const auto& st : regions()) {
       metric_labels labels{{"service", st->service}};
       reg.gauge("troupe_shard_restarts", "Shard restarts by the supervisor",
                 labels)

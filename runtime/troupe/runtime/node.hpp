@@ -3,6 +3,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "troupe/runtime/metrics.hpp"
 #include "troupe/runtime/region.hpp"
 #include "troupe/runtime/shard_map.hpp"
+#include "troupe/runtime/stats_history.hpp"
 #include "troupe/runtime/virtual_host.hpp"
 
 namespace troupe::persistence {
@@ -77,6 +79,10 @@ public:
   caf::actor_system& system() { return *system_; }
   const config::node_config& config() const { return cfg_; }
   metrics_registry& metrics() { return metrics_; }
+  /// The dashboard's history of this node (runtime/stats_history.hpp).
+  const std::shared_ptr<stats_history>& stats() const { return stats_; }
+  /// Answers `(node_stats, since, cluster)` (runtime/stats_actors.hpp).
+  const caf::actor& stats_front() const { return stats_front_; }
   const shard_map& placement() const { return placement_; }
   persistence::group_committer& committer() { return *committer_; }
   persistence::lmdb_env& env() { return *env_; }
@@ -86,10 +92,13 @@ public:
 
 private:
   void register_collectors();
+  void start_stats();
   std::string lock_data_dir(const std::string& dir);
 
   config::node_config cfg_;
   metrics_registry metrics_;
+  std::shared_ptr<stats_history> stats_;
+  caf::actor stats_front_;
   shard_map placement_;
   std::unique_ptr<caf::actor_system_config> sys_cfg_;
   std::unique_ptr<caf::actor_system> system_;
@@ -97,6 +106,8 @@ private:
   std::unique_ptr<persistence::group_committer> committer_;
   std::map<std::string, std::unique_ptr<persistence::store>> stores_;
   std::map<std::string, caf::actor> regions_;
+  /// Guards `statuses_`: the stats sampler reads it while services start.
+  mutable std::mutex statuses_mtx_;
   std::vector<region_status_ptr> statuses_;
   std::vector<caf::actor> hosts_;
   membership_status_ptr members_;

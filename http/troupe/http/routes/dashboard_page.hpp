@@ -1,10 +1,20 @@
 #pragma once
 
-/// The operator dashboard served at `GET /`: one self-contained page that
-/// polls `/api/v1/cluster` and `/metrics` every two seconds and shows the
-/// nodes, the shard map and request rates. No external assets.
+#include <optional>
+#include <string_view>
+#include <utility>
+
+/// The operator dashboard: `GET /` serves index.html, which loads
+/// dashboard.js and dashboard.css and polls `/api/v1/stats` every second.
+/// The files live in troupe/http/dashboard/ and are compiled into the
+/// library at build time (http/embed_files.cmake); the page needs no
+/// external assets.
 namespace troupe::http::routes {
 
-extern const char* const dashboard_html;
+/// Returns the body and the content type of the dashboard file `name`
+/// ("index.html", "dashboard.js" or "dashboard.css"), or nothing if there is
+/// no such file.
+std::optional<std::pair<std::string_view, const char*>>
+dashboard_asset(std::string_view name);
 
 } // namespace troupe::http::routes

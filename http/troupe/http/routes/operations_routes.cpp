@@ -9,7 +9,9 @@
 #include "troupe/http/routes/dashboard_page.hpp"
 #include "troupe/http/routes/routes.hpp"
 #include "troupe/runtime/atoms.hpp"
+#include "troupe/runtime/cluster_snapshot.hpp"
 #include "troupe/runtime/shard_map.hpp"
+#include "troupe/runtime/stats_actors.hpp"
 
 namespace troupe::http::routes {
 
@@ -17,73 +19,26 @@ namespace {
 
 using nlohmann::json;
 
-const char* shard_state_name(uint8_t x) {
-  switch (x) {
-  case runtime::region_status::up:
-    return "up";
-  case runtime::region_status::failed:
-    return "failed";
-  default:
-    return "loading";
+/// `GET /api/v1/stats[?since=MS][&scope=node|cluster]`: the dashboard's
+/// data (runtime/stats_actors.hpp).
+void stats(request_context& ctx, runtime::node& n) {
+  int64_t since = 0;
+  if (auto text = ctx.query("since")) {
+    auto v = parse_uint(*text);
+    if (!v || *v > static_cast<uint64_t>(INT64_MAX))
+      return ctx.respond_error(400, "invalid_argument",
+                               "since must be milliseconds since the epoch");
+    since = static_cast<int64_t>(*v);
   }
-}
-
-json cluster_view(runtime::node& n) {
-  const auto& cfg = n.config();
-  auto view = n.members() ? n.members()->view()
-                          : std::make_shared<const runtime::member_view>(
-                                runtime::initial_view(cfg));
-  bool etcd = n.members() && n.members()->lease();
-  auto nodes = json::array();
-  for (const auto& entry : cfg.nodes) {
-    const auto* m = view->find(entry.name);
-    json row{{"name", entry.name},
-             {"state", m && m->up ? "up" : "down"},
-             {"http", entry.http.to_string()},
-             {"actor", entry.actor.to_string()}};
-    if (etcd)
-      row["lease"] = m != nullptr && m->lease() != 0;
-    nodes.push_back(std::move(row));
-  }
-  auto shards = json::object();
-  for (const auto& status : n.regions()) {
-    auto rows = json::array();
-    auto configs = status->configs();
-    for (uint16_t i = 0; i < status->shards; ++i) {
-      auto owners = n.placement().owners(status->service, i);
-      json row{{"shard", i},
-               {"primary", owners.front()},
-               {"replicas",
-                std::vector<std::string>(owners.begin() + 1, owners.end())},
-               {"serving", nullptr}};
-      if (etcd && configs && i < configs->size()) {
-        // The configuration in etcd: who serves, which replicas are in sync.
-        const auto& c = (*configs)[i];
-        if (!c.primary.empty())
-          row["serving"] = c.primary;
-        row["epoch"] = c.epoch;
-        row["in_sync"] = c.replicas;
-      } else if (!etcd) {
-        // The acting primary: the first owner up (the backups take over).
-        for (const auto& name : owners)
-          if (const auto* m = view->find(name); m != nullptr && m->up) {
-            row["serving"] = name;
-            break;
-          }
-      }
-      auto state = status->states[i].load();
-      if (state != runtime::region_status::remote)
-        row["state"] = shard_state_name(state);
-      rows.push_back(std::move(row));
-    }
-    shards[status->service] = std::move(rows);
-  }
-  return json{{"cluster", cfg.cluster},
-              {"self", cfg.self},
-              {"quorum", n.members() ? n.members()->quorum() : true},
-              {"membership", config::to_string(cfg.membership.source)},
-              {"nodes", std::move(nodes)},
-              {"shards", std::move(shards)}};
+  auto scope = ctx.query("scope").value_or("cluster");
+  if (scope != "cluster" && scope != "node")
+    return ctx.respond_error(400, "invalid_argument",
+                             "scope must be cluster or node");
+  ctx.request_then<std::string>(
+      n.stats_front(),
+      caf::make_message(runtime::node_stats_atom::value, since,
+                        scope == "cluster"),
+      [&ctx](std::string& body) { ctx.respond(200, std::move(body)); });
 }
 
 /// `POST /admin/v1/fault/crash?service=S&(shard=N|key=K)`.
@@ -123,9 +78,19 @@ void crash_shard(request_context& ctx, runtime::node& n) {
 
 void add_operations(router& r, runtime::node& n) {
   auto* node = &n;
-  r.add(method::get, "/", [](request_context& ctx) {
-    ctx.respond(200, dashboard_html, "text/html; charset=utf-8");
-  });
+  // The dashboard page and its two assets, compiled into the binary.
+  auto serve_dashboard = [](const char* file) {
+    return [file](request_context& ctx) {
+      auto asset = dashboard_asset(file);
+      if (!asset)
+        return ctx.respond_error(404, "not_found", "no such dashboard file");
+      ctx.respond(200, std::string{asset->first}, asset->second,
+                  {{"Cache-Control", "no-cache"}});
+    };
+  };
+  r.add(method::get, "/", serve_dashboard("index.html"));
+  r.add(method::get, "/dashboard.js", serve_dashboard("dashboard.js"));
+  r.add(method::get, "/dashboard.css", serve_dashboard("dashboard.css"));
   r.add(method::get, "/healthz", [node](request_context& ctx) {
     ctx.respond(200,
                 json{{"status", "ok"}, {"node", node->config().self}}.dump());
@@ -141,8 +106,10 @@ void add_operations(router& r, runtime::node& n) {
                 "text/plain; version=0.0.4; charset=utf-8");
   });
   r.add(method::get, "/api/v1/cluster", [node](request_context& ctx) {
-    ctx.respond(200, cluster_view(*node).dump());
+    ctx.respond(200, runtime::cluster_json(*node).dump());
   });
+  r.add(method::get, "/api/v1/stats",
+        [node](request_context& ctx) { stats(ctx, *node); });
   if (n.config().runtime.fault_injection)
     r.add(method::post, "/admin/v1/fault/crash",
           [node](request_context& ctx) { crash_shard(ctx, *node); });

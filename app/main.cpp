@@ -1,11 +1,16 @@
-// troupe: the node binary. `troupe run` starts a node in the foreground.
+// troupe: the node binary. `troupe run` starts a node in the foreground;
+// `troupe status` prints a running cluster's summary.
+
+#include <unistd.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 
 #include "run_command.hpp"
+#include "status_command.hpp"
 
 namespace {
 
@@ -35,13 +40,24 @@ void add_run_options(CLI::App& run, troupe::app::run_options& opts) {
                  "debug, info, warning, error or off (default info)");
 }
 
+void add_status_options(CLI::App& status, troupe::app::status_options& opts,
+                        bool& no_color) {
+  status.add_option("--http", opts.http,
+                    "HTTP endpoint HOST:PORT of any node of the cluster "
+                    "(default 127.0.0.1:8080)");
+  status.add_flag("--json", opts.json,
+                  "Print the raw JSON of GET /api/v1/stats instead");
+  status.add_flag("--no-color", no_color,
+                  "No colors (also when NO_COLOR is set or stdout is not a "
+                  "terminal)");
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
-  block_stop_signals();
   CLI::App app{"troupe: an actor-model, in-memory cluster runtime. Runs "
-               "Pastebin and short links as sharded, persistent, "
-               "supervised actors behind an HTTP edge.",
+               "services as sharded, persistent, supervised actors behind "
+               "an HTTP edge.",
                "troupe"};
   app.set_version_flag("--version", "troupe 0.1.0");
   app.require_subcommand(1);
@@ -50,6 +66,12 @@ int main(int argc, char** argv) {
       "run", "Run a node in the foreground until SIGINT/SIGTERM; flags "
              "override the config file");
   add_run_options(*run, opts);
+  troupe::app::status_options status_opts;
+  bool no_color = false;
+  auto* status = app.add_subcommand(
+      "status", "Print the cluster summary (nodes, shards, busiest routes, "
+                "latest events) as seen by one node");
+  add_status_options(*status, status_opts, no_color);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -61,5 +83,13 @@ int main(int argc, char** argv) {
     std::cerr << "troupe: " << e.what() << " (see troupe --help)\n";
     return 2;
   }
+  if (status->parsed()) {
+    status_opts.color =
+        !no_color && !std::getenv("NO_COLOR") && isatty(STDOUT_FILENO) == 1;
+    return troupe::app::run_status(status_opts, std::cout, std::cerr);
+  }
+  // Only `run` waits for the signals (`status` stays interruptible); no
+  // thread has started yet.
+  block_stop_signals();
   return troupe::app::run_node(opts);
 }

@@ -26,7 +26,13 @@ packages=(
   # The crawler's end-to-end tests (tests/e2e/doc_site.hpp) crawl the
   # PostgreSQL documentation (~1170 HTML pages) served by their own nginx.
   nginx postgresql-doc-15
+  # promtool lints /metrics in the dashboard's end-to-end test; it ships
+  # only in Debian's prometheus package.
+  prometheus
 )
+
+# The dashboard's browser test: chromium, node and its npm packages.
+"$(dirname "${BASH_SOURCE[0]}")/install-browser-deps.sh"
 
 missing=()
 for pkg in "${packages[@]}"; do
@@ -49,6 +55,15 @@ export DEBIAN_FRONTEND=noninteractive
 if [[ " ${missing[*]} " == *" etcd-server "* ]]; then
   "${sudo_cmd[@]}" systemctl disable --now etcd >/dev/null 2>&1 ||
     "${sudo_cmd[@]}" service etcd stop >/dev/null 2>&1 || true
+fi
+
+# prometheus's package starts a Prometheus server (and node exporter) where
+# systemd runs. troupe only needs promtool, so stop them.
+if [[ " ${missing[*]} " == *" prometheus "* ]]; then
+  for svc in prometheus prometheus-node-exporter; do
+    "${sudo_cmd[@]}" systemctl disable --now "$svc" >/dev/null 2>&1 ||
+      "${sudo_cmd[@]}" service "$svc" stop >/dev/null 2>&1 || true
+  done
 fi
 
 # nginx's package starts a system nginx on port 80. The tests never use it:

@@ -95,6 +95,9 @@ public:
   bool wait_formed(const std::vector<size_t>& which,
                    millis timeout = std::chrono::seconds(30));
 
+  /// The pid of node i's process (a child of the test), -1 if none runs.
+  int pid_of(size_t i) const;
+
   /// SIGSTOP / SIGCONT to node i.
   void freeze(size_t i);
   void thaw(size_t i);
@@ -130,7 +133,6 @@ public:
 private:
   std::string config_text(const node_settings& s) const;
   bool read_shard_map();
-  int pid_of(size_t i) const;
 
   node_settings settings_;
   std::unique_ptr<troupe_e2e::etcd_server> etcd_;

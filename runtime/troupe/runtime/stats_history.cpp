@@ -1,5 +1,6 @@
 #include "troupe/runtime/stats_history.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -50,7 +51,25 @@ void add_route_histogram(stats_reading& r,
     totals.buckets[i] = h.bucket_count(i);
 }
 
-/// The gauges the dashboard charts, by metric name.
+/// The single-valued gauges the dashboard charts, by metric name.
+const std::map<std::string, double stats_reading::*>& scalar_gauges() {
+  static const std::map<std::string, double stats_reading::*> fields{
+      {"troupe_actors_alive", &stats_reading::actors},
+      {"troupe_twitter_fanout_backlog", &stats_reading::fanout_backlog},
+      {"troupe_commits", &stats_reading::commits},
+      {"troupe_journal_entries", &stats_reading::journal_entries},
+      {"troupe_fsyncs", &stats_reading::fsyncs},
+      {"troupe_fsync_seconds", &stats_reading::fsync_seconds},
+      {"troupe_cache_hits", &stats_reading::cache_hits},
+      {"troupe_cache_misses", &stats_reading::cache_misses},
+      {"troupe_cache_entries", &stats_reading::cache_entries},
+      {"troupe_cache_bytes", &stats_reading::cache_bytes},
+      {"troupe_cache_capacity_bytes", &stats_reading::cache_capacity_bytes},
+  };
+  return fields;
+}
+
+/// The gauges the dashboard charts: by type, by service, or single.
 void add_gauge(stats_reading& r, const metrics_registry::series_view& s) {
   const auto& n = s.name;
   auto by = [&s](const char* key) {
@@ -61,30 +80,10 @@ void add_gauge(stats_reading& r, const metrics_registry::series_view& s) {
     r.entities[by("entity")] += s.value;
   else if (n == "troupe_virtual_actors_active")
     r.entities[by("kind")] += s.value;
-  else if (n == "troupe_actors_alive")
-    r.actors = s.value;
   else if (n == "troupe_replication_pending")
     r.replication_lag[by("service")] += s.value;
-  else if (n == "troupe_twitter_fanout_backlog")
-    r.fanout_backlog = s.value;
-  else if (n == "troupe_commits")
-    r.commits = s.value;
-  else if (n == "troupe_journal_entries")
-    r.journal_entries = s.value;
-  else if (n == "troupe_fsyncs")
-    r.fsyncs = s.value;
-  else if (n == "troupe_fsync_seconds")
-    r.fsync_seconds = s.value;
-  else if (n == "troupe_cache_hits")
-    r.cache_hits = s.value;
-  else if (n == "troupe_cache_misses")
-    r.cache_misses = s.value;
-  else if (n == "troupe_cache_entries")
-    r.cache_entries = s.value;
-  else if (n == "troupe_cache_bytes")
-    r.cache_bytes = s.value;
-  else if (n == "troupe_cache_capacity_bytes")
-    r.cache_capacity_bytes = s.value;
+  else if (auto i = scalar_gauges().find(n); i != scalar_gauges().end())
+    r.*(i->second) = s.value;
 }
 
 /// Per-service totals: metric name -> the name the dashboard shows.
@@ -183,7 +182,7 @@ double histogram_quantile(double q, const std::vector<double>& bounds,
 
 // -- history ------------------------------------------------------------------
 
-struct stats_history::sample {
+struct stats_sample {
   struct route {
     uint16_t id;
     float rps;
@@ -240,9 +239,8 @@ std::vector<uint64_t> bucket_delta(const stats_reading::route_totals& now,
 
 } // namespace
 
-stats_history::sample stats_history::derive(const stats_reading& now,
-                                            int64_t t_ms) {
-  sample s;
+stats_sample stats_history::derive(const stats_reading& now, int64_t t_ms) {
+  stats_sample s;
   s.t_ms = t_ms;
   auto secs = static_cast<double>(t_ms - last_t_ms_) / 1000.0;
   if (secs <= 0)
@@ -332,7 +330,7 @@ json num(double x) {
 
 /// One array per name, aligned with the samples: value or null.
 template <class Get>
-json columns(const std::vector<const void*>& window,
+json columns(const std::vector<const stats_sample*>& window,
              const std::vector<std::string>& names, Get get) {
   std::map<uint16_t, json> cols;
   for (size_t i = 0; i < window.size(); ++i)
@@ -353,16 +351,24 @@ json columns(const std::vector<const void*>& window,
   return out;
 }
 
-json current(const stats_reading& last, const float* rates, float cpu,
+/// The latest figures: the last reading and the last second's rates.
+json current(const stats_reading& last, const stats_sample* latest,
              int64_t uptime_s) {
+  double rps = 0;
+  double errors = 0;
+  if (latest != nullptr)
+    for (const auto& r : latest->routes) {
+      rps += r.rps;
+      errors += r.errors;
+    }
   auto totals = json::object();
   for (const auto& [name, v] : last.totals)
     totals[name] = num(v);
-  return {{"cpu", num(cpu)},
+  return {{"cpu", num(latest != nullptr ? latest->cpu : 0.0)},
           {"rss_bytes", num(last.rss_bytes)},
           {"uptime_s", uptime_s},
-          {"requests_per_s", num(rates[0])},
-          {"errors_per_s", num(rates[1])},
+          {"requests_per_s", num(rps)},
+          {"errors_per_s", num(errors)},
           {"cache",
            {{"entries", num(last.cache_entries)},
             {"bytes", num(last.cache_bytes)},
@@ -374,84 +380,90 @@ json current(const stats_reading& last, const float* rates, float cpu,
 
 } // namespace
 
+namespace {
+
+using window_type = std::vector<const stats_sample*>;
+
+/// One value per sample of the window.
+template <class Field>
+json series(const window_type& window, Field field) {
+  auto arr = json::array();
+  for (const auto* s : window)
+    arr.push_back(num(double(field(*s))));
+  return arr;
+}
+
+/// The routes with traffic in the window, each with its four series.
+json render_routes(const window_type& window,
+                   const std::vector<std::string>& names,
+                   const std::map<uint16_t, std::string>& services) {
+  auto col = [&](auto field) {
+    return columns(window, names, [&](const stats_sample* s, auto emit) {
+      for (const auto& r : s->routes)
+        emit(r.id, double(field(r)));
+    });
+  };
+  using route = stats_sample::route;
+  auto rps = col([](const route& r) { return r.rps; });
+  auto errors = col([](const route& r) { return r.errors; });
+  auto p50 = col([](const route& r) { return r.p50_ms; });
+  auto p99 = col([](const route& r) { return r.p99_ms; });
+  auto out = json::object();
+  for (auto& [name, rates] : rps.items()) {
+    auto id = std::find(names.begin(), names.end(), name) - names.begin();
+    out[name] = {{"service", services.at(static_cast<uint16_t>(id))},
+                 {"rps", std::move(rates)},
+                 {"errors", std::move(errors[name])},
+                 {"p50_ms", std::move(p50[name])},
+                 {"p99_ms", std::move(p99[name])}};
+  }
+  return out;
+}
+
+/// A labeled gauge (`entities`, `replication_lag`) as one series per label.
+template <class Member>
+json render_labeled(const window_type& window,
+                    const std::vector<std::string>& names, Member member) {
+  return columns(window, names, [&](const stats_sample* s, auto emit) {
+    for (const auto& [id, v] : s->*member)
+      emit(id, v);
+  });
+}
+
+} // namespace
+
 std::string stats_history::render(int64_t since_ms) const {
   std::lock_guard<std::mutex> guard{mtx_};
-  std::vector<const void*> window;
+  window_type window;
   for (const auto& s : samples_)
     if (s.t_ms > since_ms)
       window.push_back(&s);
-  auto at = [](const void* p) -> const sample& {
-    return *static_cast<const sample*>(p);
-  };
-  auto series = [&](auto field) {
-    auto arr = json::array();
-    for (const auto* p : window)
-      arr.push_back(num(field(at(p))));
-    return arr;
-  };
+  using S = const stats_sample&;
   json out;
   out["node"] = node_;
   out["started"] = started_ms_;
   auto times = json::array();
-  for (const auto* p : window)
-    times.push_back(at(p).t_ms);
+  for (const auto* s : window)
+    times.push_back(s->t_ms);
   out["t"] = std::move(times);
-  out["cpu"] = series([](const sample& s) { return double(s.cpu); });
-  out["rss_bytes"] = series([](const sample& s) { return s.rss; });
-  auto route_col = [&](auto field) {
-    return columns(window, names_, [&](const void* p, auto emit) {
-      for (const auto& r : at(p).routes)
-        emit(r.id, double(field(r)));
-    });
-  };
-  auto rps = route_col([](const sample::route& r) { return r.rps; });
-  auto errors = route_col([](const sample::route& r) { return r.errors; });
-  auto p50 = route_col([](const sample::route& r) { return r.p50_ms; });
-  auto p99 = route_col([](const sample::route& r) { return r.p99_ms; });
-  auto routes = json::object();
-  for (auto& [name, col] : rps.items()) {
-    auto service = services_.at(ids_.at(name));
-    routes[name] = {{"service", service},
-                    {"rps", std::move(col)},
-                    {"errors", std::move(errors[name])},
-                    {"p50_ms", std::move(p50[name])},
-                    {"p99_ms", std::move(p99[name])}};
-  }
-  out["routes"] = std::move(routes);
-  out["entities"] = columns(window, names_, [&](const void* p, auto emit) {
-    for (const auto& [id, v] : at(p).entities)
-      emit(id, v);
-  });
-  out["actors"] = series([](const sample& s) { return double(s.actors); });
-  out["replication_lag"] =
-      columns(window, names_, [&](const void* p, auto emit) {
-        for (const auto& [id, v] : at(p).lag)
-          emit(id, v);
-      });
-  out["fanout_backlog"] =
-      series([](const sample& s) { return double(s.fanout_backlog); });
-  out["commit_batch"] =
-      series([](const sample& s) { return double(s.commit_batch); });
-  out["fsync_ms"] = series([](const sample& s) { return double(s.fsync_ms); });
-  out["cache_hit_rate"] =
-      series([](const sample& s) { return double(s.cache_hit_rate); });
+  out["cpu"] = series(window, [](S s) { return s.cpu; });
+  out["rss_bytes"] = series(window, [](S s) { return s.rss; });
+  out["routes"] = render_routes(window, names_, services_);
+  out["entities"] = render_labeled(window, names_, &stats_sample::entities);
+  out["actors"] = series(window, [](S s) { return s.actors; });
+  out["replication_lag"] = render_labeled(window, names_, &stats_sample::lag);
+  out["fanout_backlog"] = series(window, [](S s) { return s.fanout_backlog; });
+  out["commit_batch"] = series(window, [](S s) { return s.commit_batch; });
+  out["fsync_ms"] = series(window, [](S s) { return s.fsync_ms; });
+  out["cache_hit_rate"] = series(window, [](S s) { return s.cache_hit_rate; });
   auto events = json::array();
   for (const auto& e : events_)
     if (e.t_ms > since_ms)
       events.push_back(
           {{"t", e.t_ms}, {"node", node_}, {"kind", e.kind}, {"text", e.text}});
   out["events"] = std::move(events);
-  float rates[2] = {0, 0};
-  float cpu = 0;
-  if (!samples_.empty()) {
-    cpu = samples_.back().cpu;
-    for (const auto& r : samples_.back().routes) {
-      rates[0] += r.rps;
-      rates[1] += r.errors;
-    }
-  }
-  out["current"] =
-      current(last_, rates, cpu, (last_t_ms_ - started_ms_) / 1000);
+  out["current"] = current(last_, samples_.empty() ? nullptr : &samples_.back(),
+                           (last_t_ms_ - started_ms_) / 1000);
   return out.dump();
 }
 

@@ -76,6 +76,9 @@ struct stats_event {
   std::string text;
 };
 
+/// One second of the history (defined in stats_history.cpp).
+struct stats_sample;
+
 /// The last `capacity` seconds of one node and its last `max_events` events.
 class stats_history {
 public:
@@ -100,16 +103,15 @@ public:
   size_t names() const;
 
 private:
-  struct sample;
   uint16_t intern(const std::string& name);
-  sample derive(const stats_reading& now, int64_t t_ms);
+  stats_sample derive(const stats_reading& now, int64_t t_ms);
 
   std::string node_;
   size_t capacity_;
   size_t max_events_;
   int64_t started_ms_ = 0;
   mutable std::mutex mtx_;
-  std::deque<sample> samples_;
+  std::deque<stats_sample> samples_;
   std::deque<stats_event> events_;
   std::vector<std::string> names_;
   std::unordered_map<std::string, uint16_t> ids_;

@@ -15,20 +15,14 @@
 #include <boost/asio/write.hpp>
 #include <gtest/gtest.h>
 
+#include "stats_fixture.hpp"
+
 using namespace troupe::app;
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 namespace {
-
-std::string fixture_text() {
-  std::ifstream in{std::string{TROUPE_SOURCE_DIR} +
-                   "/tests/unit/app/fixtures/stats_cluster.json"};
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 /// Serves one connection: reads the request head, then writes `response`
 /// (or, when `silent`, holds the connection open without answering).

@@ -9,18 +9,12 @@
 
 #include <gtest/gtest.h>
 
+#include "stats_fixture.hpp"
+
 using namespace troupe::app;
 using json = nlohmann::json;
 
 namespace {
-
-std::string fixture_text() {
-  std::ifstream in{std::string{TROUPE_SOURCE_DIR} +
-                   "/tests/unit/app/fixtures/stats_cluster.json"};
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 json fixture() {
   return json::parse(fixture_text());

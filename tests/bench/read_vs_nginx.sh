@@ -5,7 +5,10 @@
 # Target: troupe requests/s >= 0.6 x nginx.
 #
 # Usage: tests/bench/read_vs_nginx.sh        (env: DURATION=15s, WARMUP=2s,
-#        THREADS=2, CONNECTIONS=64, DURABILITY=sync, RESULT_FILE=path)
+#        THREADS=2, CONNECTIONS=64, DURABILITY=sync, RESULT_FILE=path,
+#        DASHBOARD=1: the node's dashboard stays open in headless chromium
+#        while troupe is measured; tests/bench/dashboard_cost.sh compares
+#        with and without it in alternating rounds)
 # Prints a Markdown table on stdout (progress on stderr); with RESULT_FILE
 # the table is also written there. Exits 1 if any request failed.
 set -euo pipefail
@@ -36,6 +39,16 @@ code=$(curl -sS --max-time 10 -o "$body_file" -w '%{http_code}' "$TROUPE_URL$pat
 body_size=$(wc -c <"$body_file")
 log "paste $shortlink: ${PASTE_BYTES} B contents, response body $body_size B"
 
+dashboard_note=""
+if [[ ${DASHBOARD:-0} == 1 ]]; then
+  need_tools chromium
+  chromium --headless=new --no-sandbox --disable-gpu --no-first-run \
+    --user-data-dir="$BENCH_WORK/chromium" "$TROUPE_URL/" >"$BENCH_WORK/chromium.log" 2>&1 &
+  BENCH_PIDS+=("$!")
+  dashboard_note=", with the dashboard open in headless chromium"
+  sleep 3
+fi
+
 wrk_args=(-t"$THREADS" -c"$CONNECTIONS" --latency)
 run_wrk "$BENCH_WORK/troupe-warmup.txt" "$TROUPE_PID" "${wrk_args[@]}" -d"$WARMUP" "$TROUPE_URL$path"
 log "troupe: measuring for $DURATION"
@@ -56,7 +69,7 @@ table=$(
   cat <<EOF
 ### Read: GET 1 KB paste, troupe vs nginx
 
-wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency (after a $WARMUP warm-up), response body $body_size B, troupe durability=$DURABILITY.
+wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency (after a $WARMUP warm-up), response body $body_size B, troupe durability=$DURABILITY$dashboard_note.
 
 | server | requests/s | p99 ms | non-2xx | socket errors | server CPU (cores) | wrk CPU (cores) | machine busy (cores) |
 |---|---:|---:|---:|---:|---:|---:|---:|

@@ -40,6 +40,8 @@ section() { # section NAME SCRIPT [ARGS...]
   fi
 }
 section read read_vs_nginx.sh
+# The dashboard (issue 18): sampling and open pages against the read path.
+section dashboard dashboard_cost.sh
 # Group commit is about concurrent writers: measure creates at two levels.
 CONNECTIONS=64 section create64 create_durability.sh
 CONNECTIONS=256 section create256 create_durability.sh
@@ -84,6 +86,8 @@ load_end=$(load_average)
   echo "- wrk $(wrk -v 2>&1 | head -n1 | awk '{ print $2 }'), nginx $(nginx -v 2>&1 | sed 's|.*/||'), redis $(redis-server --version | sed -E 's/.* v=([^ ]+).*/\1/')"
   echo
   cat "$tmp/read.md"
+  echo
+  cat "$tmp/dashboard.md"
   echo
   echo "#### 64 connections"
   cat "$tmp/create64.md"

@@ -447,6 +447,10 @@ function shardTitle(s) {
 
 function drawShard(cell, service, s) {
   const color = s.serving ? nodeColor(s.serving) : '';
+  // Most cells stay as they are from one second to the next: leave them.
+  const key = `${service}|${color}|${shardTitle(s)}|${s.primary}`;
+  if (cell.dataset.key === key) return;
+  cell.dataset.key = key;
   cell.className = 'shard';
   cell.classList.toggle('moving', !!s.moving);
   cell.classList.toggle('stashing', s.stashed > 0);

@@ -3,7 +3,8 @@
 # tests/cluster/dashboard_browser_test.cpp) needs: Debian's chromium,
 # node/npm when missing, and the test's npm packages (puppeteer-core, pinned
 # in tests/browser/package-lock.json; it never downloads a browser).
-# Idempotent and quick when everything is there. Called by install-deps.sh.
+# Idempotent and quick when everything is there. Called by
+# `install-deps.sh --tests`.
 set -euo pipefail
 browser_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../tests/browser" && pwd)"
 

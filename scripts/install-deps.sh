@@ -1,7 +1,21 @@
 #!/usr/bin/env bash
-# Installs the Debian packages troupe needs to build and test. Idempotent and
-# silent when nothing is missing. Run as root (or with sudo available).
+# Installs the Debian packages troupe needs to build and run it; with
+# --tests also what only the tests need (promtool, and the dashboard's
+# browser test: chromium, node and its npm packages). Idempotent and silent
+# when nothing is missing. Run as root (or with sudo available).
+#
+# Usage: scripts/install-deps.sh [--tests]
 set -euo pipefail
+
+tests=false
+case "${1:-}" in
+  "") ;;
+  --tests) tests=true ;;
+  *)
+    echo "usage: scripts/install-deps.sh [--tests]" >&2
+    exit 2
+    ;;
+esac
 
 packages=(
   g++ make cmake ccache pkg-config curl
@@ -26,13 +40,14 @@ packages=(
   # The crawler's end-to-end tests (tests/e2e/doc_site.hpp) crawl the
   # PostgreSQL documentation (~1170 HTML pages) served by their own nginx.
   nginx postgresql-doc-15
+)
+if $tests; then
   # promtool lints /metrics in the dashboard's end-to-end test; it ships
   # only in Debian's prometheus package.
-  prometheus
-)
-
-# The dashboard's browser test: chromium, node and its npm packages.
-"$(dirname "${BASH_SOURCE[0]}")/install-browser-deps.sh"
+  packages+=(prometheus)
+  # The dashboard's browser test: chromium, node and its npm packages.
+  "$(dirname "${BASH_SOURCE[0]}")/install-browser-deps.sh"
+fi
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -3,6 +3,6 @@
 # test suite (unit, end-to-end, durability, supervision) with CTest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh --tests
 scripts/build.sh release
 ctest --preset release --timeout 300 -j2

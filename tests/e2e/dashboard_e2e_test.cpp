@@ -3,6 +3,7 @@
 // input) and the Prometheus histograms of /metrics, checked by promtool.
 
 #include <cstdio>
+#include <cstdlib>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -189,7 +190,9 @@ TEST_F(e2eDashboard, LatencyHistogramsArePrometheusHistograms) {
             std::string::npos);
 
   // promtool (Debian's prometheus package, installed by
-  // scripts/install-deps.sh) lints the exposition format.
+  // scripts/install-deps.sh --tests) lints the exposition format.
+  ASSERT_EQ(std::system("command -v promtool >/dev/null 2>&1"), 0)
+      << "promtool not found: run scripts/install-deps.sh --tests";
   auto cmd = "curl -s http://127.0.0.1:" + std::to_string(port()) +
              "/metrics | promtool check metrics 2>&1";
   FILE* p = ::popen(cmd.c_str(), "r");

@@ -463,9 +463,10 @@ status_result summarize_status(std::string_view body,
   return summarize_status(j, limits);
 }
 
-std::string render_status(const status_summary& s, const status_style& style) {
-  std::string out;
-  bool color = style.color;
+namespace {
+
+void render_header(std::string& out, const status_summary& s,
+                   const status_style& style) {
   std::size_t up = 0;
   for (auto& n : s.nodes)
     up += n.state == "up";
@@ -476,7 +477,11 @@ std::string render_status(const status_summary& s, const status_style& style) {
   if (s.now)
     out += "  at " + clock_time(*s.now, style.local_time);
   out += '\n';
+}
 
+void render_nodes(std::string& out, const status_summary& s,
+                  const status_style& style) {
+  bool color = style.color;
   section(out, "NODES", color);
   table nodes{{"NAME", "STATE", "HTTP", "CPU", "RSS MIB", "REQ/S", "5XX/S",
                "P99 MS", "SHARDS", "REPL LAG"},
@@ -505,7 +510,11 @@ std::string render_status(const status_summary& s, const status_style& style) {
         (n.error.empty() && !n.has_stats && n.state == "up"))
       out += "  " + clean(n.name) + ": " +
              (n.error.empty() ? "no stats" : clean(n.error, 200)) + '\n';
+}
 
+void render_services(std::string& out, const status_summary& s,
+                     const status_style& style) {
+  bool color = style.color;
   section(out, "SERVICES", color);
   if (s.services.empty()) {
     out += "(no shards)\n";
@@ -532,7 +541,11 @@ std::string render_status(const status_summary& s, const status_style& style) {
     }
     services.render(out, color);
   }
+}
 
+void render_routes(std::string& out, const status_summary& s,
+                   const status_style& style) {
+  bool color = style.color;
   section(out, "ROUTES (busiest, last 10 s)", color);
   if (s.routes.empty()) {
     out += "(no traffic)\n";
@@ -547,7 +560,11 @@ std::string render_status(const status_summary& s, const status_style& style) {
                   {ms(r.p99_ms)}});
     routes.render(out, color);
   }
+}
 
+void render_events(std::string& out, const status_summary& s,
+                   const status_style& style) {
+  bool color = style.color;
   section(out, "EVENTS (latest last)", color);
   if (s.events.empty()) {
     out += "(none)\n";
@@ -566,6 +583,17 @@ std::string render_status(const status_summary& s, const status_style& style) {
     }
     events.render(out, color);
   }
+}
+
+} // namespace
+
+std::string render_status(const status_summary& s, const status_style& style) {
+  std::string out;
+  render_header(out, s, style);
+  render_nodes(out, s, style);
+  render_services(out, s, style);
+  render_routes(out, s, style);
+  render_events(out, s, style);
   return out;
 }
 

@@ -52,7 +52,7 @@ millis node_settings::default_lease_ttl() {
 cluster::cluster(node_settings settings,
                  std::map<std::string, node_settings> overrides, size_t size)
     : settings_(settings), etcd_(std::make_unique<troupe_e2e::etcd_server>()) {
-  // free_port() never hands out a port twice in this process.
+  // free_port() never hands out a port twice while this process runs.
   for (size_t i = 0; i < size; ++i) {
     names_.push_back("n" + std::to_string(i + 1));
     // The harness passes --config, --http and --data-dir; the config itself

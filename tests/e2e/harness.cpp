@@ -9,6 +9,7 @@
 #include <ctime>
 #include <fstream>
 #include <mutex>
+#include <random>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -288,36 +289,86 @@ http_response post_json(uint16_t port, const std::string& target,
 
 namespace {
 
-/// Asks the kernel for a port nobody listens on right now.
-uint16_t unbound_port() {
+/// Test servers listen below the kernel's ephemeral range (32768-60999 on
+/// Linux): no outgoing connection of any process can take such a port
+/// between a test picking it and its server binding it.
+constexpr uint16_t first_test_port = 20000;
+constexpr uint16_t last_test_port = 32000;
+constexpr const char* port_dir = "/tmp/troupe-test-ports";
+
+/// Whether nothing is bound to 127.0.0.1:`port` right now.
+bool bindable(uint16_t port) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0)
     throw io_error("socket");
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
-  addr.sin_port = 0;
+  addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    ::close(fd);
-    throw io_error("bind port 0");
-  }
+  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
   ::close(fd);
-  return ntohs(addr.sin_port);
+  return ok;
+}
+
+/// Whether the reservation file `path` names a process that still runs.
+bool held_by_live_process(const std::string& path) {
+  std::ifstream in{path};
+  long pid = 0;
+  if (!(in >> pid) || pid <= 0)
+    return false;
+  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+/// The ports this process reserved; their files go when it exits (a killed
+/// test leaves them to be found stale by the next one).
+struct port_reservations {
+  std::set<uint16_t> ports;
+  ~port_reservations() {
+    for (auto port : ports)
+      ::unlink((std::string{port_dir} + "/" + std::to_string(port)).c_str());
+  }
+};
+
+/// Reserves `port` across the test processes that run side by side (CTest
+/// -j): a file named after it holds the owner's pid.
+bool reserve(uint16_t port) {
+  ::mkdir(port_dir, 01777);
+  auto path = std::string{port_dir} + "/" + std::to_string(port);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    int fd =
+        ::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+      auto pid = std::to_string(::getpid());
+      bool written = ::write(fd, pid.data(), pid.size()) ==
+                     static_cast<ssize_t>(pid.size());
+      ::close(fd);
+      return written;
+    }
+    if (errno != EEXIST || held_by_live_process(path))
+      return false;
+    ::unlink(path.c_str()); // stale: its process is gone
+  }
+  return false;
 }
 
 } // namespace
 
 uint16_t free_port() {
-  // The kernel may hand out a port again once it is closed: never give the
-  // same port twice in one test process (a cluster needs six at once).
+  // A port given once is never given again by this process, nor by another
+  // test process while this one runs (a cluster needs six at once).
   static std::mutex mtx;
-  static std::set<uint16_t> given;
+  static port_reservations given;
+  static std::mt19937 rng{std::random_device{}()};
   std::lock_guard<std::mutex> guard{mtx};
-  for (;;)
-    if (auto port = unbound_port(); given.insert(port).second)
-      return port;
+  std::uniform_int_distribution<int> pick{first_test_port, last_test_port};
+  for (int i = 0; i < 5000; ++i) {
+    auto port = static_cast<uint16_t>(pick(rng));
+    if (given.ports.count(port) != 0 || !bindable(port) || !reserve(port))
+      continue;
+    given.ports.insert(port);
+    return port;
+  }
+  throw io_error("no free test port in 20000-32000");
 }
 
 std::string chunked_post(const std::string& target,

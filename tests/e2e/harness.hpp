@@ -82,7 +82,9 @@ http_response post_json(connection& c, const std::string& target,
 http_response post_json(uint16_t port, const std::string& target,
                         const std::string& body);
 
-/// A loopback TCP port that was free a moment ago (bind port 0).
+/// A loopback TCP port that is free, outside the kernel's ephemeral range,
+/// and reserved for this test process: never given again while it runs,
+/// by it or by another test process (CTest -j).
 uint16_t free_port();
 
 /// Percent-encodes a query parameter value.

@@ -16,7 +16,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
-#include <fcntl.h>
+#include <filesystem>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -55,60 +55,26 @@ long long file_size(const std::string& path) {
                                         : -1;
 }
 
-void make_dirs(const std::string& path) {
-  for (size_t pos = 1; pos != std::string::npos;) {
-    pos = path.find('/', pos + 1);
-    ::mkdir(path.substr(0, pos).c_str(), 0755);
-  }
-}
-
 /// Runs `argv` (argv[0] looked up in PATH) in `cwd`, stdout and stderr to
 /// `log_path`. Returns the waitpid status, or -1 if it did not exit within
 /// `timeout` (then it got SIGTERM, which makes the driver close its
 /// browser, and SIGKILL 5 s later).
 int run_child(const std::vector<std::string>& argv, const std::string& cwd,
               const std::string& log_path, std::chrono::milliseconds timeout) {
-  std::vector<char*> cargs;
-  for (const auto& a : argv)
-    cargs.push_back(const_cast<char*>(a.c_str()));
-  cargs.push_back(nullptr);
-  int out =
-      ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (out < 0)
-    return -1;
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::setpgid(0, 0);
-    int devnull = ::open("/dev/null", O_RDONLY);
-    ::dup2(devnull, 0);
-    ::dup2(out, 1);
-    ::dup2(out, 2);
-    if (::chdir(cwd.c_str()) != 0)
-      ::_exit(126);
-    ::execvp(cargs[0], cargs.data());
-    std::fprintf(stderr, "exec %s: %s\n", cargs[0], std::strerror(errno));
-    ::_exit(127);
-  }
-  ::close(out);
+  ::unlink(log_path.c_str()); // this run's log only
+  troupe_e2e::spawn_options opts;
+  opts.out_path = log_path;
+  opts.cwd = cwd;
+  opts.search_path = true;
+  opts.own_group = true;
+  int pid = troupe_e2e::spawn_process(argv, opts);
   if (pid < 0)
     return -1;
-  auto wait_until = [pid](std::chrono::steady_clock::time_point deadline,
-                          int& status) {
-    for (;;) {
-      auto r = ::waitpid(pid, &status, WNOHANG);
-      if (r == pid)
-        return true;
-      if ((r < 0 && errno != EINTR) ||
-          std::chrono::steady_clock::now() > deadline)
-        return false;
-      std::this_thread::sleep_for(50ms);
-    }
-  };
-  int status = 0;
-  if (wait_until(std::chrono::steady_clock::now() + timeout, status))
+  int status = troupe_e2e::wait_exit(pid, timeout);
+  if (status != -1)
     return status;
   ::kill(pid, SIGTERM);
-  if (!wait_until(std::chrono::steady_clock::now() + 5s, status)) {
+  if (troupe_e2e::wait_exit(pid, 5s) == -1) {
     ::kill(-pid, SIGKILL);
     ::waitpid(pid, &status, 0);
   }
@@ -158,7 +124,7 @@ TEST_F(clusterDashboard, BrowserShowsTheNodesAndTheFailoverOfAKilledNode) {
 
   int pid = c().pid_of(victim);
   ASSERT_GT(pid, 0) << "no process of " << c().name(victim);
-  make_dirs(out_dir);
+  std::filesystem::create_directories(out_dir);
   auto before = out_dir + "/dashboard-before.png";
   auto after = out_dir + "/dashboard-after.png";
   auto log_path = out_dir + "/driver.log";

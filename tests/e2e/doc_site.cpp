@@ -14,7 +14,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sstream>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -33,16 +32,12 @@ bool is_file(const std::string& path) {
 
 /// Whether something accepts TCP connections on 127.0.0.1:`port`.
 bool accepts(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0)
+  try {
+    connection probe{port, std::chrono::seconds(1)};
+    return true;
+  } catch (const io_error&) {
     return false;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return ok;
+  }
 }
 
 /// Replaces every `from` in `text` by `to`.
@@ -482,25 +477,11 @@ bool doc_site::start() {
                                 prefix_ + "/error.log",
                                 "-g",
                                 "daemon off;"};
-  std::vector<char*> cargs;
-  for (auto& a : argv)
-    cargs.push_back(a.data());
-  cargs.push_back(nullptr);
   auto err_path = prefix_ + "/stderr.log";
-  pid_ = ::fork();
-  if (pid_ == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    int in = ::open("/dev/null", O_RDONLY);
-    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    if (in < 0 || err < 0)
-      ::_exit(126);
-    ::dup2(in, 0);
-    ::dup2(err, 1);
-    ::dup2(err, 2);
-    ::execv(cargs[0], cargs.data());
-    std::fprintf(stderr, "exec %s: %s\n", cargs[0], std::strerror(errno));
-    ::_exit(127);
-  }
+  spawn_options opts;
+  opts.out_path = err_path;
+  opts.die_with_parent = true;
+  pid_ = spawn_process(argv, opts);
   if (pid_ < 0) {
     error_ = std::string{"fork: "} + std::strerror(errno);
     return false;

@@ -85,22 +85,9 @@ bool etcd_server::start(std::chrono::milliseconds timeout) {
   }
   auto args = etcd_command(binary(), "test", dir_ + "/data", "127.0.0.1",
                            client_port_, peer_port_);
-  std::vector<char*> argv;
-  for (auto& a : args)
-    argv.push_back(a.data());
-  argv.push_back(nullptr);
-  auto log_path = dir_ + "/etcd.log";
-  pid_ = ::fork();
-  if (pid_ == 0) {
-    int out = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    int in = ::open("/dev/null", O_RDONLY);
-    ::dup2(in, 0);
-    ::dup2(out, 1);
-    ::dup2(out, 2);
-    ::execv(argv[0], argv.data());
-    std::fprintf(stderr, "exec %s: %s\n", argv[0], std::strerror(errno));
-    ::_exit(127);
-  }
+  spawn_options opts;
+  opts.out_path = dir_ + "/etcd.log";
+  pid_ = spawn_process(args, opts);
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     int status = 0;

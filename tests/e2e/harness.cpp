@@ -20,6 +20,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -478,36 +479,49 @@ std::string tail_lines(const std::string& text, size_t n) {
   return pos == 0 ? text : text.substr(pos + 1);
 }
 
-namespace {
-
-/// fork + exec with stdout/stderr redirected to files.
-int spawn(const std::vector<std::string>& argv, const std::string& out_path,
-          const std::string& err_path, bool append) {
-  std::vector<char*> cargs;
-  for (const auto& a : argv)
-    cargs.push_back(const_cast<char*>(a.c_str()));
-  cargs.push_back(nullptr);
-  int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC);
-  int out = ::open(out_path.c_str(), flags, 0644);
-  int err = err_path == out_path ? out : ::open(err_path.c_str(), flags, 0644);
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    int devnull = ::open("/dev/null", O_RDONLY);
-    ::dup2(devnull, 0);
-    ::dup2(out, 1);
-    ::dup2(err, 2);
-    ::execv(cargs[0], cargs.data());
-    std::fprintf(stderr, "exec %s: %s\n", cargs[0], std::strerror(errno));
-    ::_exit(127);
+int spawn_process(const std::vector<std::string>& argv,
+                  const spawn_options& opts) {
+  if (argv.empty()) {
+    errno = EINVAL;
+    return -1;
   }
-  ::close(out);
-  if (err != out)
-    ::close(err);
-  return pid;
+  std::vector<std::string> copy = argv;
+  std::vector<char*> cargs;
+  for (auto& a : copy)
+    cargs.push_back(a.data());
+  cargs.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid != 0)
+    return pid;
+  if (opts.die_with_parent)
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (opts.own_group)
+    ::setpgid(0, 0);
+  // O_CLOEXEC: only the dup2'ed copies 0, 1 and 2 reach the program.
+  constexpr int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC;
+  int in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  int out =
+      opts.out_fd >= 0
+          ? opts.out_fd
+          : ::open(opts.out_path.empty() ? "/dev/null" : opts.out_path.c_str(),
+                   flags, 0644);
+  int err =
+      opts.err_path.empty() ? out : ::open(opts.err_path.c_str(), flags, 0644);
+  if (in < 0 || out < 0 || err < 0 ||
+      (!opts.cwd.empty() && ::chdir(opts.cwd.c_str()) != 0))
+    ::_exit(126);
+  ::dup2(in, 0);
+  ::dup2(out, 1);
+  ::dup2(err, 2);
+  if (opts.search_path)
+    ::execvp(cargs[0], cargs.data());
+  else
+    ::execv(cargs[0], cargs.data());
+  std::fprintf(stderr, "exec %s: %s\n", cargs[0], std::strerror(errno));
+  ::_exit(127);
 }
 
-/// waitpid with a deadline; -1 on timeout.
-int wait_for(int pid, std::chrono::milliseconds timeout) {
+int wait_exit(int pid, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     int status = 0;
@@ -522,16 +536,17 @@ int wait_for(int pid, std::chrono::milliseconds timeout) {
   }
 }
 
-} // namespace
-
 run_result run_binary(const std::vector<std::string>& args,
                       std::chrono::milliseconds timeout) {
   auto dir = make_temp_dir();
   std::vector<std::string> argv{troupe_bin()};
   argv.insert(argv.end(), args.begin(), args.end());
   run_result r;
-  int pid = spawn(argv, dir + "/out", dir + "/err", false);
-  r.status = wait_for(pid, timeout);
+  spawn_options opts;
+  opts.out_path = dir + "/out";
+  opts.err_path = dir + "/err";
+  int pid = spawn_process(argv, opts);
+  r.status = wait_exit(pid, timeout);
   if (r.status == -1) {
     ::kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
@@ -582,7 +597,9 @@ void node_process::start() {
   if (troupe_bin().empty())
     throw std::runtime_error("TROUPE_BIN is not set");
   write_file(log_path_, read_file(log_path_) + "---- start ----\n");
-  pid_ = spawn(args_, log_path_, log_path_, true);
+  spawn_options opts;
+  opts.out_path = log_path_;
+  pid_ = spawn_process(args_, opts);
 }
 
 bool node_process::wait_ready(std::chrono::milliseconds timeout) {
@@ -618,7 +635,7 @@ int node_process::terminate(std::chrono::milliseconds timeout) {
   if (pid_ <= 0)
     return -1;
   ::kill(pid_, SIGTERM);
-  int status = wait_for(pid_, timeout);
+  int status = troupe_e2e::wait_exit(pid_, timeout);
   if (status == -1) {
     ADD_FAILURE() << "troupe did not exit within " << timeout.count()
                   << " ms of SIGTERM; log:\n"
@@ -642,7 +659,7 @@ int node_process::kill9() {
 int node_process::wait_exit(std::chrono::milliseconds timeout) {
   if (pid_ <= 0)
     return -1;
-  int status = wait_for(pid_, timeout);
+  int status = troupe_e2e::wait_exit(pid_, timeout);
   if (status != -1)
     pid_ = -1;
   return status;

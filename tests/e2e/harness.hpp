@@ -149,6 +149,34 @@ private:
   int pid_ = -1;
 };
 
+/// Where `spawn_process` sends a child's output and how it runs it.
+struct spawn_options {
+  /// stdout: this descriptor when >= 0, else `out_path` (appended,
+  /// created), else /dev/null.
+  int out_fd = -1;
+  std::string out_path;
+  /// stderr: appended to this file (created); empty: where stdout goes.
+  std::string err_path;
+  /// The child's working directory; empty: the test's.
+  std::string cwd;
+  /// Looks argv[0] up in PATH.
+  bool search_path = false;
+  /// SIGKILLs the child when the thread that started it dies.
+  bool die_with_parent = false;
+  /// A process group of its own, so that kill(-pid) reaches its children.
+  bool own_group = false;
+};
+
+/// Forks and execs `argv` with stdin from /dev/null and the output of
+/// `opts`. Returns the child's pid, or -1 when fork failed. The child exits
+/// 126 when a redirection or `cwd` fails, 127 when exec does.
+int spawn_process(const std::vector<std::string>& argv,
+                  const spawn_options& opts = {});
+
+/// Waits up to `timeout` for child `pid` to exit; returns its waitpid
+/// status, or -1 when it still runs (or is no child).
+int wait_exit(int pid, std::chrono::milliseconds timeout);
+
 /// Result of running the binary to completion (for CLI error tests).
 struct run_result {
   int status = -1; // waitpid status

@@ -1,5 +1,7 @@
 #include "listening_process.hpp"
 
+#include "harness.hpp"
+
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -7,7 +9,6 @@
 #include <cstring>
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -37,31 +38,16 @@ std::string first_line(int fd) {
 
 listening_process::listening_process(const std::vector<std::string>& argv,
                                      const std::string& stderr_path) {
-  std::vector<std::string> copy = argv;
-  std::vector<char*> cargs;
-  for (auto& a : copy)
-    cargs.push_back(a.data());
-  cargs.push_back(nullptr);
   int fds[2];
   if (argv.empty() || ::pipe2(fds, O_CLOEXEC) != 0) {
     error_ = "no command, or pipe2 failed";
     return;
   }
-  auto err_path = stderr_path.empty() ? std::string{"/dev/null"} : stderr_path;
-  pid_ = ::fork();
-  if (pid_ == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    int in = ::open("/dev/null", O_RDONLY);
-    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    if (in < 0 || err < 0)
-      ::_exit(126);
-    ::dup2(in, 0);
-    ::dup2(fds[1], 1);
-    ::dup2(err, 2);
-    ::execv(cargs[0], cargs.data());
-    std::fprintf(stderr, "exec %s: %s\n", cargs[0], std::strerror(errno));
-    ::_exit(127);
-  }
+  spawn_options opts;
+  opts.out_fd = fds[1];
+  opts.err_path = stderr_path.empty() ? "/dev/null" : stderr_path;
+  opts.die_with_parent = true;
+  pid_ = spawn_process(argv, opts);
   ::close(fds[1]);
   auto line = pid_ > 0 ? first_line(fds[0]) : std::string{};
   ::close(fds[0]);

@@ -103,12 +103,6 @@ void export_metrics(runtime::metrics_registry& metrics, shard_board_ptr board) {
 
 } // namespace
 
-int64_t system_now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
-      .count();
-}
-
 std::optional<std::string> key_of(const caf::message& msg) {
   if (msg.match_elements<get_atom, std::string>() ||
       msg.match_elements<delete_atom, std::string>() ||

@@ -10,12 +10,10 @@
 
 #include "troupe/cache/messages.hpp"
 #include "troupe/cache/shard.hpp"
+#include "troupe/runtime/clock.hpp"
 #include "troupe/runtime/node.hpp"
 
 namespace troupe::cache {
-
-/// Returns the system clock in Unix milliseconds.
-int64_t system_now_ms();
 
 /// Handles of a running cache service.
 struct service {
@@ -40,6 +38,6 @@ std::optional<std::string> key_of(const caf::message& msg);
 /// Starts the cache region (the node's `cache.capacity_bytes` split evenly
 /// over `cache.shards` shards) and its typed front on `n`, and exports the
 /// counters in the node's metrics.
-service start(runtime::node& n, clock_fn now = system_now_ms);
+service start(runtime::node& n, clock_fn now = runtime::unix_now_ms);
 
 } // namespace troupe::cache

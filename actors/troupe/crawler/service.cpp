@@ -96,8 +96,17 @@ void export_metrics(runtime::metrics_registry& metrics, crawl_board_ptr b,
   });
 }
 
+/// Starts the region of `spec` and publishes it in `handle`.
+region_handle_ptr start_into(runtime::node& n, runtime::region_spec spec,
+                             region_handle_ptr handle) {
+  auto region = n.start_region(std::move(spec));
+  std::lock_guard<std::mutex> guard{handle->mtx};
+  handle->region = region;
+  handle->status = n.regions().back();
+  return handle;
+}
+
 region_handle_ptr start_frontiers(runtime::node& n, crawler_env_ptr env) {
-  auto handle = env->crawler;
   runtime::region_spec spec;
   spec.service = "crawler";
   spec.shards = env->crawler_shards;
@@ -106,11 +115,7 @@ region_handle_ptr start_frontiers(runtime::node& n, crawler_env_ptr env) {
   spec.shard = [env](caf::event_based_actor* self, runtime::shard_context c) {
     return frontier_shard(self, std::move(c), env);
   };
-  auto region = n.start_region(std::move(spec));
-  std::lock_guard<std::mutex> guard{handle->mtx};
-  handle->region = region;
-  handle->status = n.regions().back();
-  return handle;
+  return start_into(n, std::move(spec), env->crawler);
 }
 
 region_handle_ptr start_index(runtime::node& n, index_env_ptr env,
@@ -123,11 +128,7 @@ region_handle_ptr start_index(runtime::node& n, index_env_ptr env,
   spec.shard = [env](caf::event_based_actor* self, runtime::shard_context c) {
     return index_shard(self, std::move(c), env);
   };
-  auto region = n.start_region(std::move(spec));
-  std::lock_guard<std::mutex> guard{handle->mtx};
-  handle->region = region;
-  handle->status = n.regions().back();
-  return handle;
+  return start_into(n, std::move(spec), std::move(handle));
 }
 
 std::shared_ptr<net::http_client>
@@ -141,12 +142,6 @@ make_client(const config::crawler_settings& c) {
 }
 
 } // namespace
-
-int64_t system_now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::optional<std::string> key_of(const caf::message& msg) {
   if (msg.size() >= 2 && keyed(msg) && msg.match_element<std::string>(1))

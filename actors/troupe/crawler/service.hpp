@@ -9,12 +9,10 @@
 #include "troupe/cache/service.hpp"
 #include "troupe/crawler/crawler_env.hpp"
 #include "troupe/crawler/index_shard.hpp"
+#include "troupe/runtime/clock.hpp"
 #include "troupe/runtime/node.hpp"
 
 namespace troupe::crawler {
-
-/// Returns the system clock in Unix milliseconds.
-int64_t system_now_ms();
 
 /// Handles of the running crawler and search.
 struct service {
@@ -39,6 +37,6 @@ std::optional<std::string> key_of(const caf::message& msg);
 /// Starts the crawl workers, the frontier and index regions, the search
 /// front (in front of `cache`), the progress log and the metrics on `n`.
 service start(runtime::node& n, const cache::service& cache,
-              clock_ms_fn now = system_now_ms);
+              clock_ms_fn now = runtime::unix_now_ms);
 
 } // namespace troupe::crawler

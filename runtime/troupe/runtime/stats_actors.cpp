@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "troupe/net/http_client.hpp"
+#include "troupe/runtime/clock.hpp"
 #include "troupe/runtime/cluster_snapshot.hpp"
 #include "troupe/runtime/node.hpp"
 
@@ -25,16 +26,6 @@ using gather_timeout_atom = caf::atom_constant<caf::atom("gtimeout")>;
 
 /// How long the front waits for another node's history.
 constexpr auto peer_timeout = std::chrono::milliseconds(1500);
-/// Events in a cluster answer; the same event seen by several nodes within
-/// this window is shown once.
-constexpr size_t max_cluster_events = 200;
-constexpr int64_t same_event_ms = 3000;
-
-int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
-      .count();
-}
 
 // -- sampler ------------------------------------------------------------------
 
@@ -50,7 +41,7 @@ using sampler_actor = caf::stateful_actor<sampler_state>;
 void sample(sampler_state& st) {
   auto r = read_stats(st.n->metrics());
   read_process(r);
-  auto t = now_ms();
+  auto t = unix_now_ms();
   st.history->add(std::move(r), t);
   auto snap = snapshot_cluster(*st.n);
   for (auto& e : diff_snapshots(st.last, snap, t))
@@ -65,7 +56,8 @@ caf::behavior sampler(sampler_actor* self, node* n,
   st.n = n;
   st.history = std::move(history);
   st.every = every;
-  st.history->add_event({now_ms(), "started", n->config().self + " started"});
+  st.history->add_event(
+      {unix_now_ms(), "started", n->config().self + " started"});
   self->send(self, sample_atom::value);
   return {
       [self](sample_atom) {
@@ -95,33 +87,6 @@ struct front_state {
 
 using front_actor = caf::stateful_actor<front_state>;
 
-/// Merges every node's events, oldest first, each change once.
-json merge_events(const json& nodes) {
-  std::vector<json> all;
-  for (const auto& row : nodes)
-    if (row.contains("stats") && row["stats"].is_object())
-      for (const auto& e : row["stats"].value("events", json::array()))
-        all.push_back(e);
-  std::stable_sort(all.begin(), all.end(), [](const json& a, const json& b) {
-    return a.value("t", int64_t{0}) < b.value("t", int64_t{0});
-  });
-  std::map<std::pair<std::string, std::string>, int64_t> seen;
-  auto out = json::array();
-  for (auto& e : all) {
-    auto key = std::make_pair(e.value("kind", ""), e.value("text", ""));
-    auto t = e.value("t", int64_t{0});
-    auto i = seen.find(key);
-    bool repeat = i != seen.end() && t - i->second < same_event_ms &&
-                  key.first != "started";
-    seen[key] = t;
-    if (!repeat)
-      out.push_back(std::move(e));
-  }
-  if (out.size() > max_cluster_events)
-    out.erase(out.begin(), out.end() - max_cluster_events);
-  return out;
-}
-
 /// The node's own cluster view, each node's history in its row.
 std::string render_cluster(const node& n, gathering& g) {
   const auto& rt = n.config().runtime;
@@ -139,7 +104,7 @@ std::string render_cluster(const node& n, gathering& g) {
     }
   }
   out["events"] = merge_events(out["nodes"]);
-  out["now"] = now_ms();
+  out["now"] = unix_now_ms();
   out["interval_ms"] = rt.stats_interval.count();
   out["history_s"] = rt.stats_history_s;
   return out.dump();

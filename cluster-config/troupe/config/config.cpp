@@ -182,6 +182,14 @@ std::string validate(const node_config& cfg, const std::string& origin) {
     return fail("search.max_limit", "must be at most 1000");
   if (cfg.persistence.max_queue < 1)
     return fail("persistence.max_queue", "must be positive");
+  // The dashboard's history is kept in memory: at most a day of seconds.
+  const auto& rt = cfg.runtime;
+  if (rt.stats_history_s > 86400)
+    return fail("runtime.stats_history_s", "must be at most 86400");
+  if (rt.stats_interval.count() > 0 &&
+      rt.stats_history_s * 1000 / rt.stats_interval.count() > 86400)
+    return fail("runtime.stats_interval_ms",
+                "keeps more than 86400 samples of stats_history_s");
   return {};
 }
 

@@ -1,5 +1,7 @@
 #include "troupe/runtime/cluster_snapshot.hpp"
 
+#include <algorithm>
+
 #include "troupe/runtime/node.hpp"
 
 namespace troupe::runtime {
@@ -201,6 +203,34 @@ std::vector<stats_event> diff_snapshots(const cluster_snapshot& before,
                          " supervised restart" +
                          (n - i->second > 1 ? "s" : "")});
   }
+  return out;
+}
+
+nlohmann::json merge_events(const nlohmann::json& nodes) {
+  std::vector<nlohmann::json> all;
+  for (const auto& row : nodes)
+    if (row.contains("stats") && row["stats"].is_object())
+      for (const auto& e :
+           row["stats"].value("events", nlohmann::json::array()))
+        all.push_back(e);
+  std::stable_sort(all.begin(), all.end(),
+                   [](const nlohmann::json& a, const nlohmann::json& b) {
+                     return a.value("t", int64_t{0}) < b.value("t", int64_t{0});
+                   });
+  std::map<std::pair<std::string, std::string>, int64_t> seen;
+  auto out = nlohmann::json::array();
+  for (auto& e : all) {
+    auto key = std::make_pair(e.value("kind", ""), e.value("text", ""));
+    auto t = e.value("t", int64_t{0});
+    auto i = seen.find(key);
+    bool repeat = i != seen.end() && t - i->second < same_event_ms &&
+                  key.first != "started";
+    seen[key] = t;
+    if (!repeat)
+      out.push_back(std::move(e));
+  }
+  if (out.size() > max_cluster_events)
+    out.erase(out.begin(), out.end() - max_cluster_events);
   return out;
 }
 

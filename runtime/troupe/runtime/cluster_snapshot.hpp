@@ -70,4 +70,14 @@ std::vector<stats_event> diff_snapshots(const cluster_snapshot& before,
                                         const cluster_snapshot& after,
                                         int64_t t_ms);
 
+/// Events in a cluster answer; the same event (kind and text) seen by
+/// several nodes within `same_event_ms` is listed once.
+constexpr size_t max_cluster_events = 200;
+constexpr int64_t same_event_ms = 3000;
+
+/// Merges the events of every node row (`{"stats": {"events": [...]}}`),
+/// oldest first, each change once (`started` from every node), the newest
+/// `max_cluster_events`.
+nlohmann::json merge_events(const nlohmann::json& nodes);
+
 } // namespace troupe::runtime

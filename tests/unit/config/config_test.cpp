@@ -115,6 +115,23 @@ TEST(config, crawler_and_search_settings_are_read_and_checked) {
     EXPECT_NE(parse_error(text).find(key), std::string::npos) << text;
 }
 
+TEST(config, dashboard_history_settings_are_read_and_checked) {
+  auto res = parse_config("[runtime]\nstats_interval_ms = 0\n"
+                          "stats_history_s = 60\n",
+                          "t.toml");
+  ASSERT_TRUE(res.config) << res.error;
+  EXPECT_EQ(res.config->runtime.stats_interval.count(), 0) << "0: no sampling";
+  EXPECT_EQ(res.config->runtime.stats_history_s, 60);
+  for (auto [text, key] :
+       {std::pair{"[runtime]\nstats_history_s = 0\n",
+                  "runtime.stats_history_s"},
+        {"[runtime]\nstats_history_s = 100000\n", "runtime.stats_history_s"},
+        {"[runtime]\nstats_interval_ms = -1\n", "runtime.stats_interval_ms"},
+        {"[runtime]\nstats_interval_ms = 10\nstats_history_s = 3600\n",
+         "runtime.stats_interval_ms"}})
+    EXPECT_NE(parse_error(text).find(key), std::string::npos) << text;
+}
+
 TEST(config, cache_settings_are_read_and_checked) {
   auto res = parse_config("[cache]\nshards = 2\ncapacity_bytes = 1048576\n"
                           "snapshot = true\nsnapshot_interval_ms = 500\n",

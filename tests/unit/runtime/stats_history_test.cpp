@@ -185,3 +185,43 @@ TEST(cluster_snapshot, moving_and_serving_in_json) {
   r.serving.clear();
   EXPECT_TRUE(shard_json(r, false)["serving"].is_null());
 }
+
+TEST(cluster_snapshot, merged_events_list_each_change_once) {
+  auto event = [](int64_t t, const std::string& node, const std::string& kind,
+                  const std::string& text) {
+    return json{{"t", t}, {"node", node}, {"kind", kind}, {"text", text}};
+  };
+  json nodes = json::array();
+  nodes.push_back({{"name", "n1"},
+                   {"stats",
+                    {{"events",
+                      {event(1000, "n1", "started", "n1 started"),
+                       event(9000, "n1", "node_down", "n3 down"),
+                       event(30000, "n1", "node_down", "n3 down")}}}}});
+  nodes.push_back({{"name", "n2"},
+                   {"stats",
+                    {{"events",
+                      {event(1500, "n2", "started", "n2 started"),
+                       event(10500, "n2", "node_down", "n3 down")}}}}});
+  nodes.push_back({{"name", "n3"}, {"stats", nullptr}});
+  auto merged = merge_events(nodes);
+  std::vector<std::string> seen;
+  for (const auto& e : merged)
+    seen.push_back(std::to_string(e["t"].get<int64_t>()) + " " +
+                   e["node"].get<std::string>() + " " +
+                   e["text"].get<std::string>());
+  // n2's "n3 down" 1.5 s after n1's is the same change; 21 s later it is a
+  // new one.
+  EXPECT_EQ(seen, (std::vector<std::string>{
+                      "1000 n1 n1 started", "1500 n2 n2 started",
+                      "9000 n1 n3 down", "30000 n1 n3 down"}));
+
+  json many = json::array();
+  json list = json::array();
+  for (int64_t i = 0; i < 500; ++i)
+    list.push_back(event(i * 10000, "n1", "epoch", "x"));
+  many.push_back({{"name", "n1"}, {"stats", {{"events", list}}}});
+  auto capped = merge_events(many);
+  ASSERT_EQ(capped.size(), max_cluster_events);
+  EXPECT_EQ(capped.back()["t"], 499 * 10000); // the newest kept
+}

@@ -8,6 +8,7 @@
 
 #include "troupe/crawler/messages.hpp"
 #include "troupe/crawler/worker.hpp"
+#include "troupe/log.hpp"
 #include "troupe/net/url.hpp"
 #include "troupe/persistence/codec.hpp"
 #include "troupe/runtime/errors.hpp"
@@ -315,12 +316,23 @@ void admit_and_queue(caf::event_based_actor* self, const state_ptr& st,
           [rp](caf::error& err) mutable { rp.deliver(err); });
 }
 
-void journal_urls(caf::event_based_actor* self, const state_ptr& st,
-                  const std::vector<std::string>& urls) {
+namespace {
+
+/// The journal ops that store the current records of `urls`.
+std::vector<journal_op> url_ops(const shard_state& st,
+                                const std::vector<std::string>& urls) {
   std::vector<journal_op> ops;
   for (const auto& url : urls)
-    if (auto rec = st->fr.find(url))
+    if (auto rec = st.fr.find(url))
       ops.push_back({journal_op::put, url_key(url), persistence::encode(*rec)});
+  return ops;
+}
+
+} // namespace
+
+void journal_urls(caf::event_based_actor* self, const state_ptr& st,
+                  const std::vector<std::string>& urls) {
+  auto ops = url_ops(*st, urls);
   if (!ops.empty())
     st->journal.submit(self, std::move(ops));
 }
@@ -356,18 +368,49 @@ void pump(caf::event_based_actor* self, const state_ptr& st) {
   for (const auto& url : ready.finished)
     if (auto rec = st->fr.find(url))
       note_finished(*st, static_cast<url_state>(rec->state), now);
-  auto journaled = std::move(ready.finished);
-  for (const auto& t : ready.fetch) {
-    if (t.robots) {
+  journal_urls(self, st, ready.finished);
+  std::vector<fetch_task> pages;
+  for (auto& t : ready.fetch) {
+    if (t.robots)
       fetch_robots(self, st, t);
-    } else {
-      journaled.push_back(t.url);
-      fetch_page(self, st, t.host, t.url);
-    }
+    else
+      pages.push_back(std::move(t));
   }
-  journal_urls(self, st, journaled);
+  if (!pages.empty())
+    fetch_when_durable(self, st, std::move(pages));
   publish(*st);
   schedule(self, st, now);
+}
+
+void fetch_when_durable(caf::event_based_actor* self, const state_ptr& st,
+                        std::vector<fetch_task> pages) {
+  std::vector<std::string> urls;
+  for (const auto& t : pages)
+    urls.push_back(t.url);
+  auto me = caf::actor_cast<caf::actor>(self);
+  self->request(me, peer_timeout, durable_atom::value, std::move(urls))
+      .then(
+          [self, st, pages](bool) {
+            for (const auto& t : pages)
+              fetch_page(self, st, t.host, t.url);
+          },
+          [self, st, pages](caf::error&) {
+            for (const auto& t : pages)
+              retry_url(self, st, t.url);
+          });
+}
+
+caf::result<bool> journal_fetching(caf::event_based_actor* self,
+                                   const state_ptr& st,
+                                   const std::vector<std::string>& urls) {
+  auto ops = url_ops(*st, urls);
+  if (ops.empty())
+    return true;
+  auto rp = self->make_response_promise<bool>();
+  if (auto err =
+          st->journal.submit(self, std::move(ops), rp, caf::make_message(true)))
+    return err;
+  return rp;
 }
 
 void refresh_due(caf::event_based_actor* self, const state_ptr& st) {
@@ -403,6 +446,11 @@ void restore(const state_ptr& st, const persistence::shard_image& image) {
 }
 
 void recover(caf::event_based_actor* self, const state_ptr& st) {
+  if (auto n = st->fr.recovering().size(); n > 0)
+    log::info("crawler", "frontier shard ", st->journal.context().shard, ": ",
+              n,
+              " pages were in flight at the last stop; those not in the "
+              "index are fetched again");
   for (const auto& url : st->fr.recovering()) {
     auto since = st->fr.find(url)->at_ms;
     self->request(st->env->search->route(url), peer_timeout, has_atom::value,

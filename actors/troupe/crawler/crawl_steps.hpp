@@ -91,6 +91,18 @@ void admit_and_queue(caf::event_based_actor* self, const state_ptr& st,
 /// Starts what may start now and sets a timer for what waits.
 void pump(caf::event_based_actor* self, const state_ptr& st);
 
+/// Journals the `fetching` records of `pages` and starts their fetches once
+/// the records are durable (a failed write puts them back in the queue): a
+/// crash can then repeat only fetches whose records say they were in flight.
+void fetch_when_durable(caf::event_based_actor* self, const state_ptr& st,
+                        std::vector<fetch_task> pages);
+
+/// Handles `durable_atom`: journals the current records of `urls` and
+/// answers `true` once they are durable.
+caf::result<bool> journal_fetching(caf::event_based_actor* self,
+                                   const state_ptr& st,
+                                   const std::vector<std::string>& urls);
+
 /// Queues the pages due for a refresh.
 void refresh_due(caf::event_based_actor* self, const state_ptr& st);
 

@@ -109,6 +109,9 @@ caf::behavior serving(caf::event_based_actor* self, state_ptr st) {
         return on_admit(self, st, id, n, max_pages);
       },
       [st](stat_atom) { return persistence::encode(report(*st)); },
+      [self, st](durable_atom, const std::vector<std::string>& urls) {
+        return journal_fetching(self, st, urls);
+      },
       [self, st](pump_atom) {
         st->wake_at = 0;
         pump(self, st);

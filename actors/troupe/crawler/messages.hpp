@@ -47,6 +47,7 @@ using enqueue_atom = caf::atom_constant<caf::atom("cr_enq")>;
 using stat_atom = caf::atom_constant<caf::atom("cr_stat")>;
 using fetch_atom = caf::atom_constant<caf::atom("cr_fetch")>;
 using pump_atom = caf::atom_constant<caf::atom("cr_pump")>;
+using durable_atom = caf::atom_constant<caf::atom("cr_durabl")>;
 using refresh_atom = caf::atom_constant<caf::atom("cr_refr")>;
 using fetched_atom = caf::atom_constant<caf::atom("cr_fetchd")>;
 using parse_atom = caf::atom_constant<caf::atom("cr_parse")>;

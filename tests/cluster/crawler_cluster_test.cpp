@@ -8,8 +8,10 @@
 // (no politeness delay) to each node's config before the nodes start.
 #include "cluster.hpp"
 
+#include <chrono>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -24,9 +26,14 @@ using troupe_e2e::site_spec;
 
 namespace {
 
+// A search timeout of 1 s: cached answers touched by the last pages
+// indexed are dropped a second time 2 x 1 s + 1 s later (docs/api.md).
 const char* crawler_section = "\n[crawler]\n"
                               "per_host_delay_ms = 0\n"
-                              "max_pages = 100000\n";
+                              "max_pages = 100000\n"
+                              "\n[search]\n"
+                              "timeout_ms = 1000\n";
+constexpr auto redrop_after = std::chrono::milliseconds(2 * 1000 + 1000);
 
 /// A small page with a title, a paragraph and links.
 std::string page(const std::string& title, const std::string& text,
@@ -96,6 +103,7 @@ protected:
       const auto& path = c().node(i).config_path();
       auto text = troupe_e2e::read_file(path);
       ASSERT_EQ(text.find("[crawler]"), std::string::npos);
+      ASSERT_EQ(text.find("[search]"), std::string::npos);
       troupe_e2e::write_file(path, text + crawler_section);
     }
     ASSERT_TRUE(c().start()) << "cluster did not form";
@@ -152,6 +160,10 @@ TEST_F(clusterCrawler, CrawlThroughOneNodeSearchThroughEvery) {
   }
 
   // The same answers through every node; the first computes and caches.
+  // Wait until the last indexed pages dropped their cached answers a second
+  // time: such a drop between two of these searches would turn a HIT into
+  // a MISS.
+  std::this_thread::sleep_for(redrop_after);
   for (const auto& [query, expected] :
        std::vector<std::pair<std::string, std::string>>{
            {"quokka", site.url(1, "/quokka.html")},

@@ -290,9 +290,8 @@ void cluster::thaw(size_t i) {
 std::string cluster::logs(size_t lines) const {
   std::string out;
   for (size_t i = 0; i < size(); ++i)
-    out += "---- " + name(i) + " (last " + std::to_string(lines) +
-           " log lines) ----\n" +
-           troupe_e2e::tail_lines(nodes_[i]->log(), lines);
+    out += "---- " + name(i) + " ----\n" +
+           troupe_e2e::log_digest(nodes_[i]->log(), lines);
   return out;
 }
 

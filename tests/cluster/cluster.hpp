@@ -118,8 +118,9 @@ public:
   /// at start.
   size_t owner_of(const std::string& service, const std::string& key) const;
 
-  /// The last `lines` lines of every node's log, for failure messages.
-  std::string logs(size_t lines = 40) const;
+  /// Every node's log in brief, for failure messages (`log_digest`:
+  /// frequent lines, warnings, the last `lines` lines).
+  std::string logs(size_t lines = 25) const;
 
   /// The cluster's etcd (running unless a test stopped it; unused with
   /// static membership).

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <random>
 #include <set>
@@ -477,6 +478,65 @@ std::string tail_lines(const std::string& text, size_t n) {
     if (text[--pos] == '\n')
       ++seen;
   return pos == 0 ? text : text.substr(pos + 1);
+}
+
+namespace {
+
+/// A log line without its timestamp, numbers folded to `#` and words
+/// followed by `/#` (a service's shard) to `S/#`.
+std::string line_kind(const std::string& line) {
+  auto start = line.find(' ');
+  std::string out;
+  for (size_t i = start == std::string::npos ? 0 : start + 1; i < line.size();
+       ++i) {
+    auto c = line[i];
+    if (std::isdigit(static_cast<unsigned char>(c))) {
+      if (out.empty() || out.back() != '#')
+        out += '#';
+    } else {
+      out += c;
+    }
+  }
+  for (size_t at = out.find("/#"); at != std::string::npos;
+       at = out.find("/#", at + 2)) {
+    auto begin = at;
+    while (begin > 0 &&
+           (std::isalpha(static_cast<unsigned char>(out[begin - 1])) ||
+            out[begin - 1] == '_'))
+      --begin;
+    out.replace(begin, at - begin, "S");
+    at = begin;
+  }
+  return out.size() > 160 ? out.substr(0, 160) : out;
+}
+
+} // namespace
+
+std::string log_digest(const std::string& log, size_t tail) {
+  std::map<std::string, size_t> kinds;
+  std::vector<std::string> others;
+  std::istringstream in{log};
+  for (std::string line; std::getline(in, line);) {
+    ++kinds[line_kind(line)];
+    bool warn = line.find(" WARN ") != std::string::npos ||
+                line.find(" ERROR ") != std::string::npos;
+    if (warn && line.find(" failover: ") == std::string::npos)
+      others.push_back(line);
+  }
+  std::vector<std::pair<size_t, std::string>> by_count;
+  for (auto& [kind, n] : kinds)
+    by_count.emplace_back(n, kind);
+  std::sort(by_count.rbegin(), by_count.rend());
+  std::ostringstream out;
+  out << "  most frequent lines:\n";
+  for (size_t i = 0; i < by_count.size() && i < 12; ++i)
+    out << "  " << by_count[i].first << " x " << by_count[i].second << "\n";
+  out << "  last warnings outside failover:\n";
+  for (size_t i = others.size() > 15 ? others.size() - 15 : 0;
+       i < others.size(); ++i)
+    out << "  " << others[i] << "\n";
+  out << "  last " << tail << " lines:\n" << tail_lines(log, tail);
+  return out.str();
 }
 
 int spawn_process(const std::vector<std::string>& argv,

@@ -205,4 +205,10 @@ std::string read_file(const std::string& path);
 /// The last `n` lines of `text`.
 std::string tail_lines(const std::string& text, size_t n);
 
+/// A node log in brief, for a failed test: how often each kind of line
+/// occurred (timestamps dropped, numbers and `service/shard` folded), the
+/// last warnings and errors of components other than failover, then the
+/// last `tail` lines.
+std::string log_digest(const std::string& log, size_t tail);
+
 } // namespace troupe_e2e

@@ -170,9 +170,8 @@ std::string lab_cluster::logs(size_t lines) const {
   std::string out;
   for (size_t i = 0; i < size(); ++i)
     out +=
-        "---- " + name(i) + " (last " + std::to_string(lines) +
-        " log lines) ----\n" +
-        troupe_e2e::tail_lines(
+        "---- " + name(i) + " ----\n" +
+        troupe_e2e::log_digest(
             troupe_e2e::read_file(lab_.dir() + "/" + name(i) + ".log"), lines);
   return out;
 }

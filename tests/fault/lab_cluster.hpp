@@ -58,8 +58,9 @@ public:
   std::string exited() const;
   /// One line per node: its /readyz status and how it sees each node.
   std::string describe() const;
-  /// The last `lines` lines of every node's log.
-  std::string logs(size_t lines = 30) const;
+  /// Every node's log in brief (`log_digest`: frequent lines, warnings,
+  /// the last `lines` lines).
+  std::string logs(size_t lines = 20) const;
 
 private:
   lab& lab_;

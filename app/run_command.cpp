@@ -73,6 +73,7 @@ int run_node(const run_options& opts) {
   http::routes::add_mint(routes, *mint);
   http::routes::add_crawler(routes, crawler);
   http::server edge{node.system(), cfg.http, routes, node.metrics()};
+  edge.enable_link(http::node_link(node));
   const auto& ep = cfg.self_entry().http;
   if (auto err = edge.start(ep.host, ep.port); !err.empty()) {
     log::error("http", err);

@@ -186,6 +186,7 @@ int main(int argc, char** argv) {
                                   "/counter/api/v1/value", counters, value_call,
                                   counter_json);
   http::server edge{node.system(), cfg.http, routes, node.metrics()};
+  edge.enable_link(http::node_link(node));
   const auto& ep = cfg.self_entry().http;
   if (auto err = edge.start(ep.host, ep.port); !err.empty()) {
     std::cerr << "custom_route: " << err << '\n';

@@ -290,18 +290,19 @@ start_cluster() {
   mapfile -t CLUSTER_NODES < <(awk -F'"' '/^\[\[nodes\]\]/ { in_node = 1; next }
     /^\[/ { in_node = 0 } in_node && /^name *=/ { print $2 }' "$src")
   ((${#CLUSTER_NODES[@]} > 0)) || die "no [[nodes]] in $src"
-  for ((i = 0; i < 2 * ${#CLUSTER_NODES[@]}; i++)); do
+  for ((i = 0; i < 3 * ${#CLUSTER_NODES[@]}; i++)); do
     free_port port
     ports+=("$port")
   done
-  # local-3's [[nodes]], the k-th entry on the k-th pair of ports
+  # local-3's [[nodes]], the k-th entry on the k-th triple of ports
   awk -v ports="${ports[*]}" -v names="${CLUSTER_NODES[*]}" -v dir="$dir" '
     BEGIN { split(ports, p, " "); split(names, n, " ") }
     /^\[\[nodes\]\]/ { k++; in_node = 1; print; next }
     /^\[/ { in_node = 0 }
     !in_node { next }
-    /^actor *=/ { $0 = "actor = \"127.0.0.1:" p[2 * k - 1] "\"" }
-    /^http *=/ { $0 = "http = \"127.0.0.1:" p[2 * k] "\"" }
+    /^actor *=/ { $0 = "actor = \"127.0.0.1:" p[3 * k - 2] "\"" }
+    /^http *=/ { $0 = "http = \"127.0.0.1:" p[3 * k - 1] "\"" }
+    /^link *=/ { $0 = "link = \"127.0.0.1:" p[3 * k] "\"" }
     /^data_dir *=/ { $0 = "data_dir = \"" dir "/" n[k] "/data\"" }
     { print }' "$src" >"$dir/nodes.toml"
   # single.toml with its [[nodes]] entry replaced by those of local-3
@@ -333,9 +334,9 @@ start_cluster() {
     mkdir -p "$dir/$node/data"
     "$bin" run --config "$cfg" --node "$node" >"$dir/$node/troupe.log" 2>&1 &
     CLUSTER_PID[$node]=$!
-    CLUSTER_URL[$node]=http://127.0.0.1:${ports[2 * i + 1]}
+    CLUSTER_URL[$node]=http://127.0.0.1:${ports[3 * i + 1]}
     BENCH_PIDS+=("${CLUSTER_PID[$node]}")
-    log "cluster '$name': $node pid ${CLUSTER_PID[$node]} on ${CLUSTER_URL[$node]} (actor port ${ports[2 * i]})"
+    log "cluster '$name': $node pid ${CLUSTER_PID[$node]} on ${CLUSTER_URL[$node]} (actor port ${ports[3 * i]}, link port ${ports[3 * i + 2]})"
   done
   CLUSTER_DIR=$dir
   for node in "${CLUSTER_NODES[@]}"; do

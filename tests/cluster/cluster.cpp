@@ -61,8 +61,10 @@ cluster::cluster(node_settings settings,
         "# replaced by the cluster config\n",
         std::vector<std::string>{"--node", names_.back()}));
   }
-  for (size_t i = 0; i < size; ++i)
+  for (size_t i = 0; i < size; ++i) {
     actor_ports_.push_back(free_port());
+    link_ports_.push_back(free_port());
+  }
   for (size_t i = 0; i < size; ++i) {
     auto own = overrides.find(names_[i]);
     configure(i, own == overrides.end() ? settings_ : own->second);
@@ -99,6 +101,7 @@ std::string cluster::config_text(const node_settings& s) const {
         << "name = \"" << names_[i] << "\"\n"
         << "actor = \"" << actor_endpoint(i) << "\"\n"
         << "http = \"" << http_endpoint(i) << "\"\n"
+        << "link = \"127.0.0.1:" << link_ports_[i] << "\"\n"
         << "data_dir = \"" << nodes_[i]->data_dir() << "\"\n\n";
   out << "[http]\n"
       << "io_threads = 1\n"

@@ -139,6 +139,8 @@ private:
   std::unique_ptr<troupe_e2e::etcd_server> etcd_;
   std::vector<std::string> names_;
   std::vector<uint16_t> actor_ports_;
+  /// Each node's node-link port (docs/design.md, "The node link").
+  std::vector<uint16_t> link_ports_;
   std::vector<std::unique_ptr<node_process>> nodes_;
   /// service -> shard -> index of the primary node
   std::map<std::string, std::vector<size_t>> primaries_;

@@ -258,6 +258,15 @@ http_response connection::request(const std::string& method,
   }
 }
 
+http_response connection::next_response() {
+  try {
+    return read_response(false);
+  } catch (...) {
+    close_fd();
+    throw;
+  }
+}
+
 http_response connection::raw(const std::string& bytes) {
   try {
     send_all(bytes);

@@ -57,6 +57,8 @@ public:
                         const header_list& headers = {});
   /// Sends raw bytes (a hand-made request) and reads one response.
   http_response raw(const std::string& bytes);
+  /// Reads the next response (after `raw` sent several requests at once).
+  http_response next_response();
 
   bool is_open() const { return fd_ >= 0; }
 

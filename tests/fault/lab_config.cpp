@@ -51,6 +51,7 @@ std::string lab_config_text(const lab_config_params& p) {
         << "name = \"n" << i + 1 << "\"\n"
         << "actor = \"" << p.node_ips[i] << ":" << lab_actor_port << "\"\n"
         << "http = \"" << p.node_ips[i] << ":" << lab_http_port << "\"\n"
+        << "link = \"" << p.node_ips[i] << ":" << lab_link_port << "\"\n"
         << "data_dir = \"" << p.data_dirs[i] << "\"\n\n";
   // One I/O thread: three nodes, etcd and the test share two cores.
   out << "[http]\n"

@@ -36,6 +36,7 @@ struct lab_config_params {
 /// Actor and HTTP ports of every node (each has an address of its own).
 constexpr int lab_actor_port = 4300;
 constexpr int lab_http_port = 8080;
+constexpr int lab_link_port = 4400;
 /// Node failure timeout of the lab, in milliseconds.
 constexpr int lab_failure_timeout_ms = 1000;
 

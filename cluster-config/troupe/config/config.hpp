@@ -26,6 +26,10 @@ struct node_entry {
   endpoint actor;
   endpoint http;
   std::string data_dir;
+  /// Where the node takes routed requests from other nodes' edges (a framed
+  /// TCP link served by its HTTP I/O threads); port 0: not configured, its
+  /// routed requests then go over CAF's middleman.
+  endpoint link;
 };
 
 /// How long a write waits before it is acknowledged.

@@ -179,7 +179,8 @@ table_spec node_spec(node_entry& out) {
   return {{"name", string_field(out.name)},
           {"actor", endpoint_field(out.actor)},
           {"http", endpoint_field(out.http)},
-          {"data_dir", string_field(out.data_dir)}};
+          {"data_dir", string_field(out.data_dir)},
+          {"link", endpoint_field(out.link)}};
 }
 
 setter nodes_field(std::vector<node_entry>& out) {
@@ -194,7 +195,7 @@ setter nodes_field(std::vector<node_entry>& out) {
       if (!tbl)
         return "\x01" + prefix + ": must be a table";
       node_entry entry{"", endpoint{"127.0.0.1", 0}, endpoint{"127.0.0.1", 0},
-                       ""};
+                       "", endpoint{}};
       if (auto err = apply(*tbl, node_spec(entry), prefix); !err.empty())
         return "\x01" + err;
       if (entry.actor.port == 0 || entry.http.port == 0)

@@ -36,6 +36,7 @@ struct bridge::impl {
 
   caf::scoped_execution_unit dummy;
   post_fn post;
+  detour_fn detour;
   caf::strong_actor_ptr companion;
   caf::actor_companion* self = nullptr;
   std::thread::id owner;
@@ -75,6 +76,8 @@ struct bridge::impl {
       f(caf::make_error(caf::sec::request_receiver_down));
       return;
     }
+    if (detour && detour(dest, msg, timeout, f, keep))
+      return;
     auto id = next_id++ & caf::message_id::request_id_mask;
     if (id == 0)
       id = next_id++;
@@ -188,6 +191,10 @@ void bridge::request(const caf::strong_actor_ptr& dest, caf::message msg,
     if (auto st = weak.lock())
       st->send(dest, std::move(msg), timeout, std::move(f), std::move(keep));
   });
+}
+
+void bridge::set_detour(detour_fn f) {
+  impl_->detour = std::move(f);
 }
 
 void bridge::tick() {

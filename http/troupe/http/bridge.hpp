@@ -62,6 +62,16 @@ public:
                std::chrono::milliseconds timeout, reply_fn f,
                std::shared_ptr<void> keep = nullptr);
 
+  /// Decides on the I/O thread whether a request goes elsewhere (the node
+  /// link): returns true once it took over `f` (and `keep`).
+  using detour_fn = std::function<bool(
+      const caf::strong_actor_ptr& dest, const caf::message& msg,
+      std::chrono::milliseconds timeout, reply_fn& f,
+      std::shared_ptr<void>& keep)>;
+
+  /// Sets the detour; before the I/O thread runs.
+  void set_detour(detour_fn f);
+
   /// Fails expired requests; called by the I/O thread's periodic timer.
   void tick();
 

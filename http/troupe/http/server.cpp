@@ -1,6 +1,7 @@
 #include "troupe/http/server.hpp"
 
 #include <future>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -8,7 +9,9 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 
+#include "troupe/http/link_session.hpp"
 #include "troupe/http/session.hpp"
+#include "troupe/log.hpp"
 
 namespace troupe::http {
 
@@ -28,6 +31,10 @@ struct server::impl {
   std::unique_ptr<tcp::acceptor> acceptor;
   size_t next_worker = 0;
   uint16_t port = 0;
+  std::optional<link_options> link;
+  std::unique_ptr<tcp::acceptor> link_acceptor;
+  size_t next_link_worker = 0;
+  uint16_t link_port = 0;
   bool started = false;
   bool stopped = false;
 
@@ -56,6 +63,76 @@ struct server::impl {
   }
 
   boost::system::error_code ignored_ec;
+
+  /// Gives every I/O thread its side of the node link.
+  void attach_link() {
+    const auto& opts = *link;
+    for (auto& w : workers) {
+      link_client::settings ls;
+      ls.self = opts.self;
+      ls.cluster_hash = opts.cluster_hash;
+      w->link = std::make_unique<link_client>(w->ioc, sys, ls);
+      w->node_up = opts.node_up;
+      if (!opts.route)
+        continue;
+      w->br.set_detour([w = w.get(), &opts](const caf::strong_actor_ptr& dest,
+                                            const caf::message& msg,
+                                            std::chrono::milliseconds timeout,
+                                            bridge::reply_fn& f,
+                                            std::shared_ptr<void>& keep) {
+        link_target t;
+        if (!opts.route(dest, msg, t))
+          return false;
+        if (opts.count)
+          opts.count(t.service, t.node);
+        w->link->request(t.node, t.at, t.service, t.shard, msg, timeout,
+                         std::move(f), std::move(keep));
+        return true;
+      });
+    }
+  }
+
+  /// Listens for other nodes' links; an error message on failure.
+  std::string listen_link() {
+    const auto& at = link->listen;
+    boost::system::error_code ec;
+    auto addr = net::ip::make_address(
+        at.host == "localhost" ? "127.0.0.1" : at.host, ec);
+    if (ec)
+      return "invalid link host '" + at.host + "': " + ec.message();
+    link_acceptor = std::make_unique<tcp::acceptor>(workers[0]->ioc);
+    tcp::endpoint ep{addr, at.port};
+    if (link_acceptor->open(ep.protocol(), ec) ||
+        link_acceptor->set_option(net::socket_base::reuse_address(true), ec) ||
+        link_acceptor->bind(ep, ec) ||
+        link_acceptor->listen(net::socket_base::max_listen_connections, ec)) {
+      link_acceptor.reset();
+      return "cannot listen for node links on " + at.to_string() + ": " +
+             ec.message();
+    }
+    link_port = link_acceptor->local_endpoint(ec).port();
+    accept_link();
+    return {};
+  }
+
+  void accept_link() {
+    auto& target = *workers[next_link_worker];
+    next_link_worker = (next_link_worker + 1) % workers.size();
+    link_acceptor->async_accept(
+        target.ioc.get_executor(),
+        [this, &target](boost::system::error_code ec, socket_type socket) {
+          if (ec == net::error::operation_aborted || !link_acceptor ||
+              !link_acceptor->is_open())
+            return;
+          if (!ec) {
+            socket.set_option(tcp::no_delay{true}, ignored_ec);
+            auto s = std::make_shared<link_session>(target, std::move(socket),
+                                                    *link, sys);
+            net::post(target.ioc, [s] { s->start(); });
+          }
+          accept_link();
+        });
+  }
 };
 
 server::server(caf::actor_system& sys, const config::http_settings& cfg,
@@ -98,6 +175,15 @@ std::string server::start(const std::string& host, uint16_t port) {
   if (st.acceptor->listen(net::socket_base::max_listen_connections, ec))
     return fail("listen on");
   st.port = st.acceptor->local_endpoint(ec).port();
+  if (st.link) {
+    st.attach_link();
+    if (!st.link->listen.host.empty())
+      if (auto err = st.listen_link(); !err.empty()) {
+        st.acceptor.reset();
+        st.workers.clear();
+        return err;
+      }
+  }
   st.started = true;
   st.do_accept();
   for (auto& w : st.workers)
@@ -107,6 +193,14 @@ std::string server::start(const std::string& host, uint16_t port) {
 
 uint16_t server::port() const {
   return impl_->port;
+}
+
+uint16_t server::link_port() const {
+  return impl_->link_port;
+}
+
+void server::enable_link(link_options opts) {
+  impl_->link = std::move(opts);
 }
 
 void server::stop_accepting() {
@@ -157,9 +251,12 @@ void server::stop() {
   for (auto& w : st.workers) {
     w->gate->close();
     w->br.shutdown();
+    if (w->link)
+      w->link->shutdown();
     w->dispatched.clear();
   }
   st.acceptor.reset();
+  st.link_acceptor.reset();
   st.workers.clear(); // destroys io_contexts and their pending handlers
 }
 

@@ -10,6 +10,8 @@
 #include <memory>
 #include <string>
 
+#include "troupe/http/link.hpp"
+
 namespace caf {
 class actor_system;
 } // namespace caf
@@ -40,12 +42,20 @@ public:
   server(const server&) = delete;
   server& operator=(const server&) = delete;
 
+  /// Takes part in the node link (link.hpp) once started; call before
+  /// `start`.
+  void enable_link(link_options opts);
+
   /// Binds `host:port` (port 0 picks a free port) and starts the I/O
-  /// threads. Returns an error message, or an empty string on success.
+  /// threads; with the node link also listens on its endpoint. Returns an
+  /// error message, or an empty string on success.
   std::string start(const std::string& host, uint16_t port);
 
   /// Returns the bound port after a successful `start`.
   uint16_t port() const;
+
+  /// Returns the node link's bound port (0: not listening).
+  uint16_t link_port() const;
 
   /// Closes the listening socket; open connections keep being served.
   void stop_accepting();

@@ -56,6 +56,10 @@ void io_worker::schedule_tick() {
     if (ec)
       return;
     br.tick();
+    if (link)
+      for (const auto& node : link->tick())
+        if (node_up && !node_up(node))
+          link->fail_node(node, "is down");
     schedule_tick();
   });
 }

@@ -26,6 +26,7 @@
 
 #include "troupe/config/config.hpp"
 #include "troupe/http/bridge.hpp"
+#include "troupe/http/link_client.hpp"
 #include "troupe/http/piece_body.hpp"
 #include "troupe/http/request.hpp"
 #include "troupe/http/router.hpp"
@@ -94,6 +95,10 @@ struct io_worker {
       boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>
       work;
   bridge br;
+  /// This thread's side of the node link (null without one).
+  std::unique_ptr<link_client> link;
+  /// Whether a node is up (node link; empty without one).
+  std::function<bool(const std::string&)> node_up;
   boost::asio::steady_timer ticker;
   std::thread thread;
   /// Sessions waiting for a handler's response (owned here meanwhile);

@@ -153,6 +153,7 @@ caf::actor node::start_region(region_spec spec) {
   base.config = &cfg_;
   base.metrics = &metrics_;
   auto name = spec.service;
+  status->key_of = spec.key_of;
   status->members = members_;
   if (members_)
     for (uint16_t i = 0; i < spec.shards; ++i)
@@ -160,6 +161,7 @@ caf::actor node::start_region(region_spec spec) {
   region_placement where{cfg_.self, &placement_, members_, agent_};
   auto handle = spawn_region(*system_, std::move(spec), std::move(base), status,
                              std::move(where));
+  status->region = handle.address();
   if (membership_)
     caf::anon_send(membership_, subscribe_atom::value, name, handle, status);
   if (agent_)

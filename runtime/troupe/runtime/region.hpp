@@ -72,6 +72,11 @@ struct region_status {
   std::atomic<uint64_t> escalations{0};
   /// Journal entries this node persisted as a backup of other nodes' shards.
   std::atomic<uint64_t> replica_entries{0};
+  /// The region actor (weak: the region holds this status) and its key
+  /// function, set once before the edge starts: the edge's link router sends
+  /// keyed requests for remote shards straight to their node.
+  caf::actor_addr region;
+  std::function<std::optional<std::string>(const caf::message&)> key_of;
 
   /// Returns whether every shard this node runs is up.
   bool ready() const;

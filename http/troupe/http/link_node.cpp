@@ -1,0 +1,153 @@
+// The node link's decisions for a runtime::node: which requests an edge
+// sends over the link (those whose shard another node serves, in the steady
+// state), and which actor serves a request that arrives over it.
+
+#include <map>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <caf/actor_cast.hpp>
+#include <caf/make_message.hpp>
+
+#include "troupe/http/link.hpp"
+#include "troupe/runtime/atoms.hpp"
+#include "troupe/runtime/metrics.hpp"
+#include "troupe/runtime/node.hpp"
+#include "troupe/runtime/region.hpp"
+#include "troupe/runtime/shard_map.hpp"
+
+namespace troupe::http {
+
+namespace {
+
+using runtime::region_status;
+
+/// Read-only after `node_link` built it: shared by every I/O thread.
+struct link_table {
+  std::string self;
+  runtime::membership_status_ptr members;
+  /// Regions by actor address (the edge's requests name the region).
+  std::vector<std::pair<caf::actor_addr, runtime::region_status_ptr>> regions;
+  std::unordered_map<std::string, runtime::region_status_ptr> by_service;
+  /// The link endpoint of every other node that has one.
+  std::unordered_map<std::string, config::endpoint> links;
+  /// troupe_routed_requests_total{service,node}.
+  std::map<std::pair<std::string, std::string>, runtime::metric_counter*,
+           std::less<>>
+      routed;
+};
+
+/// The node serving shard `idx` as this node sees it (may be this node or
+/// empty while none does).
+std::string serving_node(const link_table& t, const region_status& st,
+                         uint16_t idx, const runtime::member_view& view) {
+  if (auto cfgs = st.configs())
+    return idx < cfgs->size() ? (*cfgs)[idx].primary : std::string{};
+  if (idx >= st.owners.size())
+    return {};
+  for (const auto& name : st.owners[idx]) {
+    if (name == t.self)
+      return name;
+    if (const auto* m = view.find(name); m != nullptr && m->up)
+      return name;
+  }
+  return {};
+}
+
+bool route(const link_table& t, const caf::strong_actor_ptr& dest,
+           const caf::message& msg, link_target& out) {
+  auto addr = caf::actor_cast<caf::actor_addr>(dest);
+  const region_status* st = nullptr;
+  for (const auto& [region, status] : t.regions)
+    if (region == addr)
+      st = status.get();
+  // Anything unusual stays with the region: no quorum (it refuses writes),
+  // a local shard, a shard without a primary elsewhere.
+  if (st == nullptr || !st->key_of || !t.members->quorum())
+    return false;
+  auto key = st->key_of(msg);
+  if (!key)
+    return false;
+  auto idx = runtime::shard_of(*key, st->shards);
+  if (st->shard_at(idx))
+    return false;
+  auto view = t.members->view();
+  auto node = serving_node(t, *st, idx, *view);
+  if (node.empty() || node == t.self)
+    return false;
+  const auto* m = view->find(node);
+  auto link = t.links.find(node);
+  if (m == nullptr || !m->up || link == t.links.end())
+    return false;
+  out.node = std::move(node);
+  out.at = link->second;
+  out.service = st->service;
+  out.shard = idx;
+  return true;
+}
+
+caf::strong_actor_ptr dispatch(const link_table& t, std::string_view service,
+                               uint16_t shard, caf::message& msg) {
+  auto i = t.by_service.find(std::string{service});
+  if (i == t.by_service.end() || shard >= i->second->shards)
+    return nullptr;
+  const auto& st = *i->second;
+  if (auto actor = st.shard_at(shard))
+    return caf::actor_cast<caf::strong_actor_ptr>(actor);
+  // Not served here right now: the region stashes it while the shard moves,
+  // or refuses it (the last hop: it is never sent on again).
+  msg = caf::make_message(
+      runtime::local_atom::value, shard,
+      caf::make_message(runtime::hop_atom::value, std::move(msg)));
+  return caf::actor_cast<caf::strong_actor_ptr>(st.region);
+}
+
+} // namespace
+
+link_options node_link(runtime::node& node) {
+  const auto& cfg = node.config();
+  link_options opts;
+  opts.self = cfg.self;
+  opts.cluster_hash = runtime::cluster_config_hash(cfg);
+  if (!node.members())
+    return opts; // a single node: no link
+  if (cfg.self_entry().link.port != 0)
+    opts.listen = cfg.self_entry().link;
+  auto t = std::make_shared<link_table>();
+  t->self = cfg.self;
+  t->members = node.members();
+  for (const auto& status : node.regions()) {
+    t->regions.emplace_back(status->region, status);
+    t->by_service.emplace(status->service, status);
+  }
+  for (const auto& n : cfg.nodes) {
+    if (n.name == cfg.self || n.link.port == 0)
+      continue;
+    t->links.emplace(n.name, n.link);
+    for (const auto& status : node.regions())
+      t->routed[{status->service, n.name}] = &node.metrics().counter(
+          "troupe_routed_requests_total",
+          "Requests this node sent to the shard's owner on another node",
+          {{"service", status->service}, {"node", n.name}});
+  }
+  opts.dispatch = [t](std::string_view service, uint16_t shard,
+                      caf::message& msg) {
+    return dispatch(*t, service, shard, msg);
+  };
+  opts.route = [t](const caf::strong_actor_ptr& dest, const caf::message& msg,
+                   link_target& out) { return route(*t, dest, msg, out); };
+  opts.count = [t](std::string_view service, const std::string& node) {
+    auto i = t->routed.find(std::make_pair(std::string{service}, node));
+    if (i != t->routed.end())
+      i->second->inc();
+  };
+  opts.node_up = [t](const std::string& name) {
+    auto view = t->members->view();
+    const auto* m = view->find(name);
+    return m != nullptr && m->up;
+  };
+  return opts;
+}
+
+} // namespace troupe::http

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # The cost of one extra hop inside the cluster: GET of one 1 KB paste through
 # the HTTP port of the node that owns its shard, and through the port of a
-# node that does not (its edge routes the request to the owner over CAF's
-# middleman), same cluster, same run, same wrk settings (wrk -t2 -c64
-# --latency, keep-alive). The nodes of cluster-config/local-3.toml run on
-# this machine (free ports, temporary data dirs), so they share its cores
-# with each other and with wrk. No target: the table reports the ratio
-# non-owner / owner.
+# node that does not (its edge routes the request to the owner over the node
+# link, or with CLUSTER_LINK=0 over CAF's middleman), same cluster, same run,
+# same wrk settings (wrk -t2 -c64 --latency, keep-alive). The nodes of
+# cluster-config/local-3.toml run on this machine (free ports, temporary data
+# dirs), so they share its cores with each other and with wrk. Targets
+# (issue 17): routed throughput >= 0.6 x the owner's, node CPU per routed
+# GET <= 1.5 x a local one; the table reports both ratios.
 #
 # Usage: tests/bench/cluster_hop.sh        (env: DURATION=15s, WARMUP=2s,
-#        THREADS=2, CONNECTIONS=64, DURABILITY=sync, RESULT_FILE=path)
+#        THREADS=2, CONNECTIONS=64, DURABILITY=sync, CLUSTER_LINK=1,
+#        RESULT_FILE=path)
 # Prints a Markdown table on stdout (progress on stderr); with RESULT_FILE
 # the table is also written there. Exits 1 if any request failed.
 set -euo pipefail
@@ -92,17 +94,26 @@ for node in "${CLUSTER_NODES[@]}"; do
   h_cpu+=" $(node_cpu_of "$BENCH_WORK/$other.txt" "$node") |"
 done
 
+per_req() { awk -v c="$1" -v r="$2" 'BEGIN { printf("%.1f", (r > 0) ? c / r * 1e6 : 0) }'; }
+o_cpu_sum=0 h_cpu_sum=0
+for node in "${CLUSTER_NODES[@]}"; do
+  o_cpu_sum=$(awk -v a="$o_cpu_sum" -v b="$(node_cpu_of "$BENCH_WORK/$owner.txt" "$node")" 'BEGIN { print a + b }')
+  h_cpu_sum=$(awk -v a="$h_cpu_sum" -v b="$(node_cpu_of "$BENCH_WORK/$other.txt" "$node")" 'BEGIN { print a + b }')
+done
+
 table=$(
   cat <<EOF
 ### Cluster: GET 1 KB paste through the owner vs through a non-owner (one extra hop)
 
-${#CLUSTER_NODES[@]} nodes of cluster-config/local-3.toml (durability=$DURABILITY) on this one machine: all of them and wrk share its $(nproc) CPUs. Paste $shortlink is in pastebin shard $shard (primary $owner, replicas ${replicas:-none}); the non-owner $other $note and routes each GET to $owner. wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency after a $WARMUP warm-up, response body $body_size B. CPU in average cores busy during the measured run.
+${#CLUSTER_NODES[@]} nodes of cluster-config/local-3.toml (durability=$DURABILITY) on this one machine: all of them and wrk share its $(nproc) CPUs. Paste $shortlink is in pastebin shard $shard (primary $owner, replicas ${replicas:-none}); the non-owner $other $note and routes each GET to $owner over $([[ ${CLUSTER_LINK:-1} == 0 ]] && echo "CAF's middleman (CLUSTER_LINK=0)" || echo 'the node link'). wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency after a $WARMUP warm-up, response body $body_size B. CPU in average cores busy during the measured run.
 
 | GET through | requests/s | p99 ms | non-2xx | socket errors |$cpu_head wrk CPU | machine busy |
 |---|---:|---:|---:|---:|$cpu_align---:|---:|
 | $owner (owner) | $o_rps | $o_p99 | $o_bad | $o_err |$o_cpu $o_wcpu | $o_mcpu |
 | $other (non-owner, +1 hop) | $h_rps | $h_p99 | $h_bad | $h_err |$h_cpu $h_wcpu | $h_mcpu |
 | **non-owner / owner** | **$(ratio "$h_rps" "$o_rps")** | $(ratio "$h_p99" "$o_p99") | | |$(printf ' |%.0s' "${CLUSTER_NODES[@]}") | |
+
+Node CPU per GET (all three nodes): $(per_req "$o_cpu_sum" "$o_rps") µs through the owner, $(per_req "$h_cpu_sum" "$h_rps") µs routed: **$(ratio "$(per_req "$h_cpu_sum" "$h_rps")" "$(per_req "$o_cpu_sum" "$o_rps")")×**. p99 added by the hop: $(awk -v a="$h_p99" -v b="$o_p99" 'BEGIN { printf "%.2f", a - b }') ms.
 
 Busiest threads of the node wrk talks to (thread/tid=cores): $owner serving locally: $(threads_of "$BENCH_WORK/$owner.txt"); $other routing to $owner: $(threads_of "$BENCH_WORK/$other.txt").
 EOF

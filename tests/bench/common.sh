@@ -295,14 +295,17 @@ start_cluster() {
     ports+=("$port")
   done
   # local-3's [[nodes]], the k-th entry on the k-th triple of ports
-  awk -v ports="${ports[*]}" -v names="${CLUSTER_NODES[*]}" -v dir="$dir" '
+  # CLUSTER_LINK=0: without the node link (routed requests over CAF's
+  # middleman, as before docs/design.md "The node link")
+  awk -v ports="${ports[*]}" -v names="${CLUSTER_NODES[*]}" -v dir="$dir" \
+    -v nolink="$([[ ${CLUSTER_LINK:-1} == 0 ]] && echo 1 || echo 0)" '
     BEGIN { split(ports, p, " "); split(names, n, " ") }
     /^\[\[nodes\]\]/ { k++; in_node = 1; print; next }
     /^\[/ { in_node = 0 }
     !in_node { next }
     /^actor *=/ { $0 = "actor = \"127.0.0.1:" p[3 * k - 2] "\"" }
     /^http *=/ { $0 = "http = \"127.0.0.1:" p[3 * k - 1] "\"" }
-    /^link *=/ { $0 = "link = \"127.0.0.1:" p[3 * k] "\"" }
+    /^link *=/ { if (nolink) next; $0 = "link = \"127.0.0.1:" p[3 * k] "\"" }
     /^data_dir *=/ { $0 = "data_dir = \"" dir "/" n[k] "/data\"" }
     { print }' "$src" >"$dir/nodes.toml"
   # single.toml with its [[nodes]] entry replaced by those of local-3

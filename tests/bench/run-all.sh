@@ -48,8 +48,11 @@ CONNECTIONS=256 section create256 create_durability.sh
 # Key-value cache vs Redis: GET hits, then memory per entry (fresh servers).
 section cache-get cache_vs_redis.sh get
 section cache-memory cache_vs_redis.sh memory
-# The local three-node cluster: GET through the owner vs through a non-owner.
+# The local three-node cluster: GET through the owner vs through a non-owner
+# (over the node link, then over CAF), and creates with and without the link.
 section cluster-hop cluster_hop.sh
+CLUSTER_LINK=0 section cluster-hop-caf cluster_hop.sh
+section cluster-create cluster_create.sh
 # Failover: SIGKILL of a primary to the first write of a key it owned.
 section failover failover_time.sh
 # Partition safety (issue 12): sync creates with etcd vs static membership;

@@ -119,3 +119,19 @@ TEST_F(clusterLink, PipelinedRequestsAreEachAnsweredOnceAcrossAKill) {
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.body_json().value("shortlink", ""), last.shortlink);
 }
+
+TEST_F(clusterLink, ARequestInFlightToANodeThatLostItsLeaseFailsAtOnce) {
+  // A frozen node drops no connection and stays "up" for the failure
+  // timeout (8 s here), but its lease expires after lease_ttl: it serves
+  // nothing from then on, and the read waiting on it fails then.
+  const auto& p = victims_.front();
+  c().freeze(victim);
+  auto frozen_at = std::chrono::steady_clock::now();
+  auto r = get_paste(c().port(0), p.shortlink);
+  auto took = elapsed_ms(frozen_at);
+  EXPECT_EQ(r.status, 503) << r.body;
+  auto before_detector = c().settings().failure_timeout - 1s;
+  EXPECT_LT(took, millis(before_detector).count())
+      << "failed " << took << " ms after the freeze (lease TTL "
+      << c().settings().lease_ttl.count() << " ms): " << r.body;
+}

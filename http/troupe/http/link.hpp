@@ -17,8 +17,8 @@
 #include <string>
 #include <string_view>
 
-#include <caf/fwd.hpp>
 #include <caf/actor_control_block.hpp>
+#include <caf/fwd.hpp>
 #include <caf/message.hpp>
 
 #include "troupe/config/config.hpp"

@@ -6,6 +6,7 @@
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <caf/message.hpp>
 #include <caf/sec.hpp>
@@ -58,6 +59,7 @@ struct link_client::connection
   std::vector<char> out;
   std::vector<char> writing;
   bool write_pending = false;
+  bool flush_posted = false;
   link::frame_reader reader;
   std::unordered_map<uint64_t, entry> pending;
   /// One FIFO per distinct timeout (sorted without a heap; see bridge.cpp).
@@ -87,7 +89,23 @@ struct link_client::connection
     if (st == state::idle)
       connect();
     else
-      flush();
+      flush_soon();
+  }
+
+  /// Writes what queued once the I/O thread is done with its current
+  /// events: the requests of one round share a write.
+  void flush_soon() {
+    if (flush_posted || write_pending || st != state::open)
+      return;
+    flush_posted = true;
+    auto gen = generation;
+    auto self = shared_from_this();
+    net::post(ioc, [self, gen] {
+      if (gen != self->generation)
+        return;
+      self->flush_posted = false;
+      self->flush();
+    });
   }
 
   std::deque<deadline_entry>& queue_for(std::chrono::milliseconds t) {
@@ -221,6 +239,7 @@ struct link_client::connection
     out.clear();
     writing.clear();
     write_pending = false;
+    flush_posted = false;
     reader = link::frame_reader{};
     deadlines.clear();
     auto failed = std::move(pending);

@@ -26,6 +26,9 @@ using runtime::region_status;
 /// Read-only after `node_link` built it: shared by every I/O thread.
 struct link_table {
   std::string self;
+  /// With etcd a node without a lease serves nothing: its requests in
+  /// flight fail at once, as when it is down.
+  bool etcd = false;
   runtime::membership_status_ptr members;
   /// Regions by actor address (the edge's requests name the region).
   std::vector<std::pair<caf::actor_addr, runtime::region_status_ptr>> regions;
@@ -37,6 +40,13 @@ struct link_table {
            std::less<>>
       routed;
 };
+
+/// Whether `name` may serve now: up, and with etcd holding a lease.
+bool serving(const link_table& t, const runtime::member_view& view,
+             const std::string& name) {
+  const auto* m = view.find(name);
+  return m != nullptr && m->up && (!t.etcd || m->lease() != 0);
+}
 
 /// The node serving shard `idx` as this node sees it (may be this node or
 /// empty while none does).
@@ -76,9 +86,8 @@ bool route(const link_table& t, const caf::strong_actor_ptr& dest,
   auto node = serving_node(t, *st, idx, *view);
   if (node.empty() || node == t.self)
     return false;
-  const auto* m = view->find(node);
   auto link = t.links.find(node);
-  if (m == nullptr || !m->up || link == t.links.end())
+  if (link == t.links.end() || !serving(t, *view, node))
     return false;
   out.node = std::move(node);
   out.at = link->second;
@@ -116,6 +125,7 @@ link_options node_link(runtime::node& node) {
     opts.listen = cfg.self_entry().link;
   auto t = std::make_shared<link_table>();
   t->self = cfg.self;
+  t->etcd = cfg.membership.source == config::membership_source::etcd;
   t->members = node.members();
   for (const auto& status : node.regions()) {
     t->regions.emplace_back(status->region, status);
@@ -143,9 +153,7 @@ link_options node_link(runtime::node& node) {
       i->second->inc();
   };
   opts.node_up = [t](const std::string& name) {
-    auto view = t->members->view();
-    const auto* m = view->find(name);
-    return m != nullptr && m->up;
+    return serving(*t, *t->members->view(), name);
   };
   return opts;
 }

@@ -1,5 +1,6 @@
 #include "troupe/http/link_session.hpp"
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <caf/actor_control_block.hpp>
 #include <caf/make_message.hpp>
@@ -111,7 +112,16 @@ void link_session::reply(uint64_t id, const caf::message& msg) {
   if (closed_)
     return;
   link::append_reply(sys_, out_, id, msg);
-  flush();
+  // Written once the I/O thread is done with its current events: the
+  // replies of one round share a write.
+  if (flush_posted_ || write_pending_)
+    return;
+  flush_posted_ = true;
+  auto self = shared_from_this();
+  net::post(socket_.get_executor(), [self] {
+    self->flush_posted_ = false;
+    self->flush();
+  });
 }
 
 void link_session::flush() {

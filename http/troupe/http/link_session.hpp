@@ -45,6 +45,7 @@ private:
   std::vector<char> out_;
   std::vector<char> writing_;
   bool write_pending_ = false;
+  bool flush_posted_ = false;
   bool greeted_ = false;
   bool reading_ = false;
   bool closed_ = false;

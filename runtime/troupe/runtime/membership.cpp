@@ -64,8 +64,11 @@ void membership_status::publish(member_view next) {
 
 std::string cluster_config_text(const config::node_config& cfg) {
   std::string text = cfg.cluster;
-  for (const auto& n : cfg.nodes)
+  for (const auto& n : cfg.nodes) {
     text += '|' + n.name + '@' + n.actor.to_string();
+    if (n.link.port != 0) // every node must know where the others' links are
+      text += "/link=" + n.link.to_string();
+  }
   text += "|rf=" + std::to_string(cfg.replication_factor);
   text += "|membership=" + std::string{to_string(cfg.membership.source)};
   text += "|pastebin.shards=" + std::to_string(cfg.pastebin.shards);

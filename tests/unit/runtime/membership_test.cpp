@@ -63,13 +63,16 @@ TEST(membership, the_config_hash_covers_what_all_nodes_must_share) {
   local.nodes[0].http.port = 9999;
   local.http.io_threads = 8;
   EXPECT_EQ(runtime::cluster_config_hash(local), base);
-  // ... the members, their actor endpoints, RF and shard counts do.
+  // ... the members, their actor and link endpoints, RF and shard counts do.
   auto changed = [&](auto edit) {
     auto cfg = three_nodes("n1");
     edit(cfg);
     return runtime::cluster_config_hash(cfg) != base;
   };
   EXPECT_TRUE(changed([](auto& c) { c.nodes[2].actor.port = 4999; }));
+  EXPECT_TRUE(changed([](auto& c) {
+    c.nodes[1].link = config::endpoint{"127.0.0.1", 4400};
+  }));
   EXPECT_TRUE(changed([](auto& c) { c.nodes[2].name = "n9"; }));
   EXPECT_TRUE(changed([](auto& c) { c.nodes.pop_back(); }));
   EXPECT_TRUE(changed([](auto& c) { c.replication_factor = 3; }));

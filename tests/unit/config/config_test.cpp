@@ -167,6 +167,7 @@ name = "b"
 actor = "127.0.0.1:5001"
 http = "127.0.0.1:9001"
 data_dir = "/tmp/b"
+link = "127.0.0.1:4401"
 [persistence]
 durability = "group"
 [http]
@@ -176,6 +177,8 @@ request_timeout_ms = 250
   ASSERT_TRUE(res.config) << res.error;
   EXPECT_EQ(res.config->self_entry().name, "b");
   EXPECT_EQ(res.config->self_entry().http.port, 9001);
+  EXPECT_EQ(res.config->self_entry().link.port, 4401);
+  EXPECT_EQ(res.config->nodes[0].link.port, 0); // no link: routed over CAF
   EXPECT_EQ(res.config->persistence.level, durability::group);
   EXPECT_EQ(res.config->http.request_timeout.count(), 250);
 }
@@ -190,6 +193,8 @@ TEST(config, errors_name_file_key_and_problem) {
             "\"async\"");
   EXPECT_EQ(parse_error("[[nodes]]\nname = \"a\"\nactor = \"x\"\n"),
             "t.toml: nodes[0].actor: must be a string \"host:port\"");
+  EXPECT_EQ(parse_error("[[nodes]]\nname = \"a\"\nlink = 4401\n"),
+            "t.toml: nodes[0].link: must be a string \"host:port\"");
   EXPECT_EQ(parse_error("http = 3\n"), "t.toml: http: must be a table");
   EXPECT_EQ(parse_error("[runtime]\nfault_injection = true\n"),
             "t.toml: runtime.admin_token: must be set when fault_injection "

@@ -18,7 +18,8 @@ config::node_config three_nodes(const std::string& self) {
         config::node_entry{"n" + n,
                            {"127.0.0.1", static_cast<uint16_t>(4300 + i)},
                            {"127.0.0.1", static_cast<uint16_t>(8080 + i)},
-                           "/tmp/n" + n});
+                           "/tmp/n" + n,
+                           {}});
   }
   cfg.self = self;
   cfg.replication_factor = 2;

@@ -360,6 +360,11 @@ std::vector<paste> create_pastes_via(cluster& c, const std::vector<size_t>& via,
   return out;
 }
 
+double in_flight(uint16_t port) {
+  auto r = send(port, "GET", "/metrics");
+  return troupe_e2e::metric_value(r.body, "troupe_http_in_flight");
+}
+
 http_response get_paste(uint16_t port, const std::string& shortlink) {
   return send(port, "GET", paste_path + "?shortlink=" + url_encode(shortlink));
 }

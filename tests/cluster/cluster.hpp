@@ -237,6 +237,9 @@ std::vector<paste> create_pastes(cluster& c, size_t count,
 std::vector<paste> create_pastes_via(cluster& c, const std::vector<size_t>& via,
                                      size_t count, const std::string& tag);
 http_response get_paste(uint16_t port, const std::string& shortlink);
+/// Requests in flight at `port`'s edge (the /metrics request itself
+/// included), or -1.
+double in_flight(uint16_t port);
 /// The pastes whose shard has node `owner` as primary (or not, with
 /// `owned = false`).
 std::vector<paste> owned_by(const cluster& c, const std::vector<paste>& all,

@@ -18,13 +18,6 @@ namespace {
 
 constexpr size_t victim = 2; // n3
 
-/// Requests in flight at `port`'s edge (the /metrics request itself
-/// included), or -1.
-double in_flight(uint16_t port) {
-  auto r = send(port, "GET", "/metrics");
-  return troupe_e2e::metric_value(r.body, "troupe_http_in_flight");
-}
-
 /// A failure timeout long enough to tell a request failed when its node's
 /// link drops from one failed by the failure detector.
 class clusterLink : public fresh_cluster_test {

@@ -268,13 +268,6 @@ TEST_F(clusterFreeze, ThawedNodeIsUpAgainAndServesItsPastes) {
 
 namespace {
 
-/// Requests in flight at `port`'s edge (the /metrics request itself
-/// included), or -1.
-double in_flight(uint16_t port) {
-  auto r = send(port, "GET", "/metrics");
-  return troupe_e2e::metric_value(r.body, "troupe_http_in_flight");
-}
-
 /// A failure timeout long enough that a request failed at once when its
 /// node's connection drops is told apart from one failed by the detector.
 class clusterInFlight : public node_failure_test {

@@ -15,6 +15,7 @@
 #include <caf/scoped_execution_unit.hpp>
 #include <caf/sec.hpp>
 
+#include "troupe/http/deadlines.hpp"
 #include "troupe/runtime/errors.hpp"
 
 namespace troupe::http {
@@ -27,7 +28,6 @@ struct bridge::impl {
     std::shared_ptr<void> keep; // outlives `f`
     reply_fn f;
   };
-  using deadline_entry = std::pair<clock_type::time_point, uint64_t>;
 
   impl(caf::actor_system& sys, post_fn post_fun)
       : dummy(&sys), post(std::move(post_fun)) {
@@ -51,18 +51,7 @@ struct bridge::impl {
   // Drained batch, reused to keep its capacity.
   std::vector<caf::mailbox_element_ptr> batch;
   // Lazy deletion: ids answered before their deadline stay here until then.
-  // One FIFO per distinct timeout: deadlines of equal timeouts only grow, so
-  // each queue is sorted without a heap (one timeout is the common case).
-  std::vector<std::pair<std::chrono::milliseconds, std::deque<deadline_entry>>>
-      deadlines;
-
-  std::deque<deadline_entry>& deadlines_for(std::chrono::milliseconds t) {
-    for (auto& [timeout, queue] : deadlines)
-      if (timeout == t)
-        return queue;
-    deadlines.emplace_back(t, std::deque<deadline_entry>{});
-    return deadlines.back().second;
-  }
+  deadline_queues deadlines;
 
   void send(const caf::strong_actor_ptr& dest, caf::message msg,
             std::chrono::milliseconds timeout, reply_fn f,
@@ -84,7 +73,7 @@ struct bridge::impl {
     auto mid = caf::make_message_id<caf::message_priority::normal>(id);
     auto deadline = clock_type::now() + timeout;
     pending.emplace(id, entry{deadline, std::move(keep), std::move(f)});
-    deadlines_for(timeout).emplace_back(deadline, id);
+    deadlines.add(timeout, deadline, id);
     dest->enqueue(caf::make_mailbox_element(companion, mid, {}, std::move(msg)),
                   nullptr);
   }
@@ -130,24 +119,15 @@ struct bridge::impl {
   }
 
   void tick() {
-    auto now = clock_type::now();
-    // By index: a callback may send again and add a queue.
-    for (size_t k = 0; k < deadlines.size(); ++k) {
-      for (;;) {
-        auto& queue = deadlines[k].second;
-        if (queue.empty() || queue.front().first > now)
-          break;
-        auto id = queue.front().second;
-        queue.pop_front();
-        auto i = pending.find(id);
-        if (i == pending.end())
-          continue;
-        auto keep = std::move(i->second.keep);
-        auto f = std::move(i->second.f);
-        pending.erase(i);
-        f(caf::make_error(caf::sec::request_timeout));
-      }
-    }
+    deadlines.expire(clock_type::now(), [this](uint64_t id) {
+      auto i = pending.find(id);
+      if (i == pending.end())
+        return; // answered already
+      auto keep = std::move(i->second.keep);
+      auto f = std::move(i->second.f);
+      pending.erase(i);
+      f(caf::make_error(caf::sec::request_timeout));
+    });
   }
 };
 

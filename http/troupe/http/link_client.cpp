@@ -1,6 +1,5 @@
 #include "troupe/http/link_client.hpp"
 
-#include <deque>
 #include <utility>
 #include <vector>
 
@@ -11,6 +10,7 @@
 #include <caf/message.hpp>
 #include <caf/sec.hpp>
 
+#include "troupe/http/deadlines.hpp"
 #include "troupe/http/link_wire.hpp"
 #include "troupe/http/session.hpp"
 #include "troupe/runtime/errors.hpp"
@@ -38,7 +38,6 @@ struct link_client::connection
     std::shared_ptr<void> keep; // outlives `f`
     reply_fn f;
   };
-  using deadline_entry = std::pair<clock_type::time_point, uint64_t>;
 
   connection(net::io_context& ioc, caf::actor_system& sys, const settings& cfg,
              std::string node, config::endpoint at)
@@ -62,9 +61,7 @@ struct link_client::connection
   bool flush_posted = false;
   link::frame_reader reader;
   std::unordered_map<uint64_t, entry> pending;
-  /// One FIFO per distinct timeout (sorted without a heap; see bridge.cpp).
-  std::vector<std::pair<std::chrono::milliseconds, std::deque<deadline_entry>>>
-      deadlines;
+  deadline_queues deadlines;
   uint64_t next_id = 1;
   /// Bumped when the connection fails: handlers of an older one return.
   uint64_t generation = 0;
@@ -85,7 +82,7 @@ struct link_client::connection
     }
     auto deadline = clock_type::now() + timeout;
     pending.emplace(id, entry{deadline, std::move(keep), std::move(f)});
-    queue_for(timeout).emplace_back(deadline, id);
+    deadlines.add(timeout, deadline, id);
     if (st == state::idle)
       connect();
     else
@@ -106,14 +103,6 @@ struct link_client::connection
       self->flush_posted = false;
       self->flush();
     });
-  }
-
-  std::deque<deadline_entry>& queue_for(std::chrono::milliseconds t) {
-    for (auto& [timeout, queue] : deadlines)
-      if (timeout == t)
-        return queue;
-    deadlines.emplace_back(t, std::deque<deadline_entry>{});
-    return deadlines.back().second;
   }
 
   void connect() {
@@ -251,22 +240,15 @@ struct link_client::connection
   }
 
   void expire(clock_type::time_point now) {
-    for (size_t k = 0; k < deadlines.size(); ++k) {
-      for (;;) {
-        auto& queue = deadlines[k].second;
-        if (queue.empty() || queue.front().first > now)
-          break;
-        auto id = queue.front().second;
-        queue.pop_front();
-        auto i = pending.find(id);
-        if (i == pending.end())
-          continue;
-        auto keep = std::move(i->second.keep);
-        auto f = std::move(i->second.f);
-        pending.erase(i);
-        f(caf::make_error(caf::sec::request_timeout));
-      }
-    }
+    deadlines.expire(now, [this](uint64_t id) {
+      auto i = pending.find(id);
+      if (i == pending.end())
+        return; // answered or failed already
+      auto keep = std::move(i->second.keep);
+      auto f = std::move(i->second.f);
+      pending.erase(i);
+      f(caf::make_error(caf::sec::request_timeout));
+    });
   }
 };
 

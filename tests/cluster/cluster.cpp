@@ -47,6 +47,12 @@ millis node_settings::default_lease_ttl() {
   return millis{ms >= 1000 ? ms / 1000 * 1000 : 1000};
 }
 
+millis node_settings::default_failure_timeout() {
+  const char* env = std::getenv("TROUPE_TEST_FAILURE_TIMEOUT_MS");
+  long ms = env != nullptr ? std::atol(env) : 0;
+  return millis{ms >= 1000 ? ms : 1000};
+}
+
 // -- cluster -----------------------------------------------------------------
 
 cluster::cluster(node_settings settings,

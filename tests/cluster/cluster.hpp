@@ -28,8 +28,10 @@ using millis = std::chrono::milliseconds;
 /// same values unless a test gives one node values of its own.
 struct node_settings {
   millis heartbeat_interval{200};
-  /// Shorter than the default (2 s) to keep the tests quick.
-  millis failure_timeout{1000};
+  /// Shorter than the default (2 s) to keep the tests quick: 1 s, or
+  /// TROUPE_TEST_FAILURE_TIMEOUT_MS (e.g. 4000 for sanitizer builds, whose
+  /// heartbeats may be late by more than a second).
+  millis failure_timeout = default_failure_timeout();
   /// Far longer than the failure timeout, so that a request failed because
   /// its node was marked down is told apart from one that timed out.
   millis request_timeout{20000};
@@ -49,6 +51,7 @@ struct node_settings {
   millis lease_ttl = default_lease_ttl();
 
   static millis default_lease_ttl();
+  static millis default_failure_timeout();
 
   /// How long a shard may take to fail over after its primary was killed
   /// or frozen, with slack for a loaded machine: with etcd, the lease must

@@ -4,10 +4,12 @@
 # (routed creates over CAF's middleman), in alternating rounds of the same run.
 # About two of three creates land on a shard another node serves; every create
 # is also replicated to one backup over CAF (the replication stream, unchanged
-# by the link). Reports creates/s, p99, each node's CPU, the node CPU per
-# create, and the CPU per replicated entry on the nodes that only back up.
+# by the link). Reports creates/s, p99, each node's CPU and the node CPU per
+# create. REPLICATION="1 2" also runs each mode with replication_factor 1:
+# the difference in CPU per create is the replication stream's cost per
+# entry (sending it, the backup's durable write, the acknowledgement).
 #
-#   ROUNDS=2 DURATION=10s tests/bench/cluster_create.sh
+#   ROUNDS=2 DURATION=10s REPLICATION="1 2" tests/bench/cluster_create.sh
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -18,17 +20,18 @@ THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-32}
 export PASTE_BYTES=${PASTE_BYTES:-1024}
 LUA=$BENCH_DIR/post_paste.lua
+REPLICATION=${REPLICATION:-2}
 
 bench_init
 log "cluster_create: $ROUNDS rounds of link off/on, wrk -t$THREADS -c$CONNECTIONS -d$DURATION, load $(load_average)"
 
 rows=""
 bad_total=0
-measure() { # measure LINK ROUND
-  local link=$1 round=$2 out url rps p99 nb ne _ wcpu mcpu node cpu sum=0 cpus=""
-  CLUSTER_LINK=$link start_cluster "create-$link-$round" sync
+measure() { # measure LINK ROUND RF
+  local link=$1 round=$2 rf=$3 out url rps p99 nb ne _ wcpu mcpu node cpu sum=0 cpus=""
+  CLUSTER_LINK=$link start_cluster "create-$link-$round-$rf" sync "replication_factor=$rf"
   url=${CLUSTER_URL[${CLUSTER_NODES[0]}]}/pastebin/api/v1/paste
-  out=$BENCH_WORK/create-$link-$round.txt
+  out=$BENCH_WORK/create-$link-$round-$rf.txt
   run_wrk_cluster "$out.warmup" "${CLUSTER_PID[${CLUSTER_NODES[0]}]}" \
     -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -s "$LUA" "$url"
   run_wrk_cluster "$out" "${CLUSTER_PID[${CLUSTER_NODES[0]}]}" \
@@ -43,12 +46,14 @@ measure() { # measure LINK ROUND
   bad_total=$((bad_total + nb + ne))
   local per_create
   per_create=$(awk -v c="$sum" -v r="$rps" 'BEGIN { printf("%.0f", (r > 0) ? c / r * 1e6 : 0) }')
-  rows+="| $([[ $link == 1 ]] && echo "node link" || echo "CAF (no link)") | $round | $rps | $p99 | $nb | $ne |$cpus $per_create | $wcpu | $mcpu |"$'\n'
+  rows+="| $([[ $link == 1 ]] && echo "node link" || echo "CAF (no link)") | $rf | $round | $rps | $p99 | $nb | $ne |$cpus $per_create | $wcpu | $mcpu |"$'\n'
 }
 
 for ((round = 1; round <= ROUNDS; round++)); do
-  measure 0 "$round"
-  measure 1 "$round"
+  for rf in $REPLICATION; do
+    measure 0 "$round" "$rf"
+    measure 1 "$round" "$rf"
+  done
 done
 
 cpu_head="" cpu_align=""
@@ -59,10 +64,10 @@ done
 table=$(
   cat <<EOF
 
-Creates of $PASTE_BYTES B pastes through ${CLUSTER_NODES[0]} of three local nodes (durability sync, replication_factor 2, etcd), wrk -t$THREADS -c$CONNECTIONS -d$DURATION after a $WARMUP warm-up; CPU in cores during the run; µs/create is the three nodes' CPU per create.
+Creates of $PASTE_BYTES B pastes through ${CLUSTER_NODES[0]} of three local nodes (durability sync, etcd), wrk -t$THREADS -c$CONNECTIONS -d$DURATION after a $WARMUP warm-up; CPU in cores during the run; µs/create is the three nodes' CPU per create.
 
-| routed over | round | creates/s | p99 ms | non-2xx | socket errors |$cpu_head µs/create | wrk CPU | machine busy |
-|---|---:|---:|---:|---:|---:|$cpu_align---:|---:|---:|
+| routed over | replication factor | round | creates/s | p99 ms | non-2xx | socket errors |$cpu_head µs/create | wrk CPU | machine busy |
+|---|---:|---:|---:|---:|---:|---:|$cpu_align---:|---:|---:|
 $rows
 EOF
 )

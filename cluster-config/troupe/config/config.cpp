@@ -82,7 +82,8 @@ node_config default_config() {
   node_config cfg;
   cfg.self = "n1";
   cfg.nodes.push_back(node_entry{"n1", endpoint{"127.0.0.1", 4242},
-                                 endpoint{"127.0.0.1", 8080}, "./data", endpoint{}});
+                                 endpoint{"127.0.0.1", 8080}, "./data",
+                                 endpoint{}});
   return cfg;
 }
 

@@ -24,7 +24,6 @@ using clock_type = std::chrono::steady_clock;
 
 struct bridge::impl {
   struct entry {
-    clock_type::time_point deadline;
     std::shared_ptr<void> keep; // outlives `f`
     reply_fn f;
   };
@@ -71,9 +70,8 @@ struct bridge::impl {
     if (id == 0)
       id = next_id++;
     auto mid = caf::make_message_id<caf::message_priority::normal>(id);
-    auto deadline = clock_type::now() + timeout;
-    pending.emplace(id, entry{deadline, std::move(keep), std::move(f)});
-    deadlines.add(timeout, deadline, id);
+    pending.emplace(id, entry{std::move(keep), std::move(f)});
+    deadlines.add(timeout, clock_type::now() + timeout, id);
     dest->enqueue(caf::make_mailbox_element(companion, mid, {}, std::move(msg)),
                   nullptr);
   }

@@ -25,6 +25,7 @@
 
 namespace troupe::runtime {
 class node;
+class metric_counter;
 } // namespace troupe::runtime
 
 namespace troupe::http {
@@ -35,6 +36,8 @@ struct link_target {
   config::endpoint at;
   std::string_view service;
   uint16_t shard = 0;
+  /// troupe_routed_requests_total{service,node} (may be null).
+  runtime::metric_counter* routed = nullptr;
 };
 
 /// How a server takes part in the node link.
@@ -46,6 +49,9 @@ struct link_options {
   /// hello carries another hash is refused.
   std::string self;
   uint64_t cluster_hash = 0;
+  /// Owner side: requests of one connection with the actors at once; more
+  /// wait unread (TCP pushes back on the sending node).
+  size_t max_in_flight = 4096;
   /// Owner side: the actor that serves `msg` for shard `shard` of
   /// `service` (null: the service does not run here); may rewrite `msg`.
   std::function<caf::strong_actor_ptr(std::string_view service, uint16_t shard,
@@ -56,8 +62,6 @@ struct link_options {
   std::function<bool(const caf::strong_actor_ptr& dest, const caf::message& msg,
                      link_target& out)>
       route;
-  /// Edge side: counts a request sent to `node` for `service`.
-  std::function<void(std::string_view service, const std::string& node)> count;
   /// Whether `node` is up now (requests in flight to a node that is not
   /// fail at once).
   std::function<bool(const std::string& node)> node_up;

@@ -34,7 +34,6 @@ caf::error unavailable(const std::string& node, const std::string& why) {
 struct link_client::connection
     : std::enable_shared_from_this<link_client::connection> {
   struct entry {
-    clock_type::time_point deadline;
     std::shared_ptr<void> keep; // outlives `f`
     reply_fn f;
   };
@@ -80,9 +79,8 @@ struct link_client::connection
                             "the request cannot be sent to node " + node));
       return;
     }
-    auto deadline = clock_type::now() + timeout;
-    pending.emplace(id, entry{deadline, std::move(keep), std::move(f)});
-    deadlines.add(timeout, deadline, id);
+    pending.emplace(id, entry{std::move(keep), std::move(f)});
+    deadlines.add(timeout, clock_type::now() + timeout, id);
     if (st == state::idle)
       connect();
     else
@@ -107,8 +105,7 @@ struct link_client::connection
 
   void connect() {
     boost::system::error_code ec;
-    auto host = at.host == "localhost" ? std::string{"127.0.0.1"} : at.host;
-    auto addr = net::ip::make_address(host, ec);
+    auto addr = ip_address(at.host, ec);
     if (ec)
       return fail("has a bad link address " + at.to_string());
     std::vector<char> hello;

@@ -2,7 +2,6 @@
 // sends over the link (those whose shard another node serves, in the steady
 // state), and which actor serves a request that arrives over it.
 
-#include <map>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -30,15 +29,17 @@ struct link_table {
   /// flight fail at once, as when it is down.
   bool etcd = false;
   runtime::membership_status_ptr members;
+  /// A region, and its troupe_routed_requests_total{service,node} by node.
+  struct region_entry {
+    caf::actor_addr addr;
+    runtime::region_status_ptr status;
+    std::unordered_map<std::string, runtime::metric_counter*> routed;
+  };
   /// Regions by actor address (the edge's requests name the region).
-  std::vector<std::pair<caf::actor_addr, runtime::region_status_ptr>> regions;
+  std::vector<region_entry> regions;
   std::unordered_map<std::string, runtime::region_status_ptr> by_service;
   /// The link endpoint of every other node that has one.
   std::unordered_map<std::string, config::endpoint> links;
-  /// troupe_routed_requests_total{service,node}.
-  std::map<std::pair<std::string, std::string>, runtime::metric_counter*,
-           std::less<>>
-      routed;
 };
 
 /// Whether `name` may serve now: up, and with etcd holding a lease.
@@ -68,14 +69,15 @@ std::string serving_node(const link_table& t, const region_status& st,
 bool route(const link_table& t, const caf::strong_actor_ptr& dest,
            const caf::message& msg, link_target& out) {
   auto addr = caf::actor_cast<caf::actor_addr>(dest);
-  const region_status* st = nullptr;
-  for (const auto& [region, status] : t.regions)
-    if (region == addr)
-      st = status.get();
+  const link_table::region_entry* region = nullptr;
+  for (const auto& r : t.regions)
+    if (r.addr == addr)
+      region = &r;
   // Anything unusual stays with the region: no quorum (it refuses writes),
   // a local shard, a shard without a primary elsewhere.
-  if (st == nullptr || !st->key_of || !t.members->quorum())
+  if (region == nullptr || !region->status->key_of || !t.members->quorum())
     return false;
+  const auto* st = region->status.get();
   auto key = st->key_of(msg);
   if (!key)
     return false;
@@ -93,6 +95,8 @@ bool route(const link_table& t, const caf::strong_actor_ptr& dest,
   out.at = link->second;
   out.service = st->service;
   out.shard = idx;
+  auto counter = region->routed.find(out.node);
+  out.routed = counter == region->routed.end() ? nullptr : counter->second;
   return true;
 }
 
@@ -127,19 +131,18 @@ link_options node_link(runtime::node& node) {
   t->self = cfg.self;
   t->etcd = cfg.membership.source == config::membership_source::etcd;
   t->members = node.members();
+  for (const auto& n : cfg.nodes)
+    if (n.name != cfg.self && n.link.port != 0)
+      t->links.emplace(n.name, n.link);
   for (const auto& status : node.regions()) {
-    t->regions.emplace_back(status->region, status);
-    t->by_service.emplace(status->service, status);
-  }
-  for (const auto& n : cfg.nodes) {
-    if (n.name == cfg.self || n.link.port == 0)
-      continue;
-    t->links.emplace(n.name, n.link);
-    for (const auto& status : node.regions())
-      t->routed[{status->service, n.name}] = &node.metrics().counter(
+    link_table::region_entry entry{status->region, status, {}};
+    for (const auto& [name, at] : t->links)
+      entry.routed[name] = &node.metrics().counter(
           "troupe_routed_requests_total",
           "Requests this node sent to the shard's owner on another node",
-          {{"service", status->service}, {"node", n.name}});
+          {{"service", status->service}, {"node", name}});
+    t->regions.push_back(std::move(entry));
+    t->by_service.emplace(status->service, status);
   }
   opts.dispatch = [t](std::string_view service, uint16_t shard,
                       caf::message& msg) {
@@ -147,11 +150,6 @@ link_options node_link(runtime::node& node) {
   };
   opts.route = [t](const caf::strong_actor_ptr& dest, const caf::message& msg,
                    link_target& out) { return route(*t, dest, msg, out); };
-  opts.count = [t](std::string_view service, const std::string& node) {
-    auto i = t->routed.find(std::make_pair(std::string{service}, node));
-    if (i != t->routed.end())
-      i->second->inc();
-  };
   opts.node_up = [t](const std::string& name) {
     return serving(*t, *t->members->view(), name);
   };

@@ -23,6 +23,16 @@ void link_session::start() {
   read();
 }
 
+void link_session::pump() {
+  if (consuming_ || closed_)
+    return; // a reply answered within on_request: the outer loop goes on
+  consuming_ = true;
+  auto open = consume();
+  consuming_ = false;
+  if (open && in_flight_ < opts_.max_in_flight)
+    read();
+}
+
 void link_session::read() {
   if (closed_ || reading_)
     return;
@@ -37,16 +47,15 @@ void link_session::read() {
                             if (ec)
                               return self->close({});
                             self->reader_.commit(n);
-                            if (self->consume() &&
-                                self->in_flight_ < max_in_flight)
-                              self->read();
+                            self->pump();
                           });
 }
 
 bool link_session::consume() {
   link::frame f;
   std::string why;
-  for (;;) {
+  // Frames beyond the limit wait in the reader (and then in the socket).
+  while (in_flight_ < opts_.max_in_flight) {
     switch (reader_.next(f, why)) {
     case link::frame_reader::result::need_more:
       return true;
@@ -65,6 +74,7 @@ bool link_session::consume() {
       }
     }
   }
+  return true;
 }
 
 bool link_session::on_hello(const link::frame& f) {
@@ -103,8 +113,8 @@ void link_session::on_request(const link::frame& f) {
       [self, id](caf::expected<caf::message> r) {
         --self->in_flight_;
         self->reply(id, r ? *r : caf::make_message(std::move(r.error())));
-        if (self->in_flight_ < max_in_flight / 2)
-          self->read();
+        if (self->in_flight_ < self->opts_.max_in_flight / 2 + 1)
+          self->pump();
       });
 }
 

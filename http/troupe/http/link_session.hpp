@@ -4,8 +4,8 @@
 // one HTTP I/O thread. Each request frame is handed to the serving actor
 // through the thread's bridge; each reply is appended to the connection's
 // buffer and written with whatever else queued meanwhile. At most
-// `max_in_flight` requests per connection are with the actors: beyond that
-// the connection stops reading (TCP pushes back on the sending node).
+// `link_options::max_in_flight` requests per connection are with the actors:
+// further frames wait, unread, and TCP pushes back on the sending node.
 
 #include <cstdint>
 #include <memory>
@@ -20,8 +20,6 @@ namespace troupe::http {
 
 class link_session : public std::enable_shared_from_this<link_session> {
 public:
-  static constexpr size_t max_in_flight = 4096;
-
   link_session(io_worker& w, socket_type socket, const link_options& opts,
                caf::actor_system& sys);
 
@@ -29,7 +27,10 @@ public:
 
 private:
   void read();
-  /// Handles the frames read; false once the connection is closed.
+  /// Handles the frames read while there is room, then reads more.
+  void pump();
+  /// Handles the frames read while there is room; false once the
+  /// connection is closed.
   bool consume();
   bool on_hello(const link::frame& f);
   void on_request(const link::frame& f);
@@ -48,6 +49,7 @@ private:
   bool flush_posted_ = false;
   bool greeted_ = false;
   bool reading_ = false;
+  bool consuming_ = false;
   bool closed_ = false;
   size_t in_flight_ = 0;
   std::string peer_;

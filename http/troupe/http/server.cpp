@@ -83,8 +83,8 @@ struct server::impl {
         link_target t;
         if (!opts.route(dest, msg, t))
           return false;
-        if (opts.count)
-          opts.count(t.service, t.node);
+        if (t.routed != nullptr)
+          t.routed->inc();
         w->link->request(t.node, t.at, t.service, t.shard, msg, timeout,
                          std::move(f), std::move(keep));
         return true;
@@ -96,8 +96,7 @@ struct server::impl {
   std::string listen_link() {
     const auto& at = link->listen;
     boost::system::error_code ec;
-    auto addr = net::ip::make_address(
-        at.host == "localhost" ? "127.0.0.1" : at.host, ec);
+    auto addr = ip_address(at.host, ec);
     if (ec)
       return "invalid link host '" + at.host + "': " + ec.message();
     link_acceptor = std::make_unique<tcp::acceptor>(workers[0]->ioc);
@@ -150,8 +149,7 @@ std::string server::start(const std::string& host, uint16_t port) {
   if (st.started)
     return "server already started";
   boost::system::error_code ec;
-  auto addr =
-      net::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
+  auto addr = ip_address(host, ec);
   if (ec)
     return "invalid HTTP host '" + host + "': " + ec.message();
   auto n = st.shared.cfg.io_threads == 0 ? size_t{1} : st.shared.cfg.io_threads;

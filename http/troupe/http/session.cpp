@@ -18,6 +18,12 @@ namespace bhttp = boost::beast::http;
 namespace net = boost::asio;
 using clock_type = std::chrono::steady_clock;
 
+boost::asio::ip::address ip_address(const std::string& host,
+                                    boost::system::error_code& ec) {
+  return boost::asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host,
+                                       ec);
+}
+
 // -- io_gate ------------------------------------------------------------------
 
 void io_gate::post(std::function<void()> f) {

@@ -51,6 +51,10 @@ using socket_type =
     boost::asio::basic_stream_socket<boost::asio::ip::tcp,
                                      boost::asio::io_context::executor_type>;
 
+/// The address `host` names ("localhost" is 127.0.0.1); `ec` on error.
+boost::asio::ip::address ip_address(const std::string& host,
+                                    boost::system::error_code& ec);
+
 /// Timer bound to one I/O thread's io_context.
 using timer_type = boost::asio::basic_waitable_timer<
     std::chrono::steady_clock,

@@ -121,10 +121,14 @@ TEST_F(link_test, TruncatedOrPaddedMessagesDoNotDecode) {
 
 // -- a client against a server's link port ----------------------------------
 
+/// `hang` requests the backend received.
+std::atomic<int> hangs{0};
+
 caf::behavior backend(caf::event_based_actor* self) {
   return {
       [](const std::string& x) { return x + "!"; },
       [self](hang_atom) {
+        ++hangs;
         auto rp = self->make_response_promise();
         // Never answered: keeps the promise alive in the behavior.
         self->attach_functor([rp] {});
@@ -145,14 +149,17 @@ struct link_client_test : link_test {
   std::thread io;
   std::unique_ptr<link_client> client;
 
-  void start_server(uint64_t hash) {
+  void start_server(uint64_t hash, size_t max_in_flight = 4096,
+                    std::chrono::milliseconds timeout = 5s) {
     config::http_settings cfg;
     cfg.io_threads = 1;
+    cfg.request_timeout = timeout;
     srv = std::make_unique<server>(sys, cfg, routes, metrics);
     link_options opts;
     opts.listen = config::endpoint{"127.0.0.1", 0};
     opts.self = "owner";
     opts.cluster_hash = hash;
+    opts.max_in_flight = max_in_flight;
     opts.dispatch = [this](std::string_view service, uint16_t,
                            caf::message&) -> caf::strong_actor_ptr {
       if (service != "echo")
@@ -165,6 +172,7 @@ struct link_client_test : link_test {
   }
 
   void SetUp() override {
+    hangs = 0;
     work.emplace(boost::asio::make_work_guard(ioc));
     io = std::thread{[this] { ioc.run(); }};
     link_client::settings ls;
@@ -294,6 +302,45 @@ TEST_F(link_client_test, ExpiredRequestsTimeOutOnTick) {
   auto r = fut.get();
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error(), caf::sec::request_timeout);
+}
+
+TEST_F(link_client_test, BeyondItsLimitTheOwnerLeavesRequestsUnread) {
+  // At most 4 with the actors; each times out there after 300 ms, and the
+  // next ones are read then.
+  start_server(1, 4, 300ms);
+  std::vector<std::future<caf::expected<caf::message>>> held;
+  for (int i = 0; i < 10; ++i)
+    held.push_back(ask("echo", caf::make_message(hang_atom::value), 30s));
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(hangs.load(), 4);
+  for (auto& f : held) {
+    ASSERT_EQ(f.wait_for(10s), std::future_status::ready);
+    auto r = f.get();
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error(), caf::sec::request_timeout);
+  }
+  EXPECT_EQ(hangs.load(), 10);
+}
+
+TEST_F(link_client_test, BeyondItsLimitTheSenderRefusesWith429) {
+  start_server(1);
+  on_io([this] {
+    client->shutdown();
+    link_client::settings ls;
+    ls.self = "edge";
+    ls.cluster_hash = 1;
+    ls.max_pending = 20;
+    client = std::make_unique<link_client>(ioc, sys, ls);
+  });
+  std::vector<std::future<caf::expected<caf::message>>> held;
+  for (int i = 0; i < 20; ++i)
+    held.push_back(ask("echo", caf::make_message(hang_atom::value), 30s));
+  auto refused = ask("echo", caf::make_message(std::string{"x"})).get();
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(),
+            static_cast<uint8_t>(runtime::errc::overloaded));
+  for (auto& f : held)
+    EXPECT_NE(f.wait_for(0s), std::future_status::ready);
 }
 
 } // namespace
